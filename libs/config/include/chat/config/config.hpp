@@ -1,0 +1,90 @@
+// Plain configuration structs for chat_server, with their defaults, and the TOML loader.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace chat::config {
+
+using std::chrono::milliseconds;
+
+// [server]
+struct server_section {
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 6000;
+  std::string node_id = "node1";
+  std::size_t threads = 0;                 // 0 = one per hardware thread
+  milliseconds shutdown_grace{5000};       // shutdown_grace_ms
+};
+
+// [mysql]
+struct mysql_section {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 3306;
+  std::string unix_socket;                 // non-empty: connect through this socket, host/port unused
+  std::string user = "chat";
+  std::string password;
+  std::string database = "chat";
+  std::size_t pool_size = 8;               // at most this many connections (and blocking threads)
+  milliseconds connect_timeout{2000};      // connect_timeout_ms
+  milliseconds query_timeout{5000};        // query_timeout_ms; also bounds the wait for a free connection
+  milliseconds ping_interval{30000};       // ping_interval_ms: health check of idle connections
+  bool apply_schema = true;                // run sql/schema.sql (idempotent) at start-up
+};
+
+// [limits]
+struct limits_section {
+  std::size_t max_frame_bytes = 65536;
+  std::size_t max_message_bytes = 8192;
+  std::size_t max_outbound_bytes = 4u << 20;
+  milliseconds login_timeout{60000};       // login_timeout_ms
+  std::uint32_t max_failed_logins = 10;    // in a row, per account; 0 = no lockout
+  milliseconds failed_login_lockout{60000};  // failed_login_lockout_ms
+};
+
+// [heartbeat]
+struct heartbeat_section {
+  milliseconds idle_timeout{60000};        // idle_timeout_ms
+};
+
+// [log]
+struct log_section {
+  std::string level = "info";              // trace, debug, info, warn, error, critical, off
+};
+
+// [security]
+struct security_section {
+  std::size_t hash_threads = 0;            // Argon2id worker threads; 0 = one per hardware thread
+  std::uint64_t argon2_opslimit = 2;       // OWASP: t=2
+  std::size_t argon2_memlimit_kib = 19456; // OWASP: m=19 MiB
+};
+
+struct server_config {
+  server_section server;
+  mysql_section mysql;
+  limits_section limits;
+  heartbeat_section heartbeat;
+  log_section log;
+  security_section security;
+};
+
+// Thrown for any invalid configuration; what() names the offending key, e.g.
+// "config.toml: [limits] max_frame_bytes: must be between 1 and 16777216".
+class config_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parses TOML text; unknown sections or keys, wrong types and out-of-range values throw config_error.
+// Missing keys keep their defaults. source_name prefixes error messages.
+server_config parse(std::string_view toml_text, std::string_view source_name = "config");
+
+// Reads and parses a file; an unreadable file throws config_error.
+server_config load_file(const std::filesystem::path& path);
+
+}  // namespace chat::config
