@@ -224,9 +224,12 @@ server_config parse(std::string_view toml_text, std::string_view source_name) {
   const std::string source(source_name);
 
   for (auto&& [name, node] : root) {
-    auto known = [&](const section_entry& s) { return s.name == name.str(); };
+    const std::string_view key = name.str();
+    auto known = [key](const section_entry& s) { return s.name == key; };
     if (std::none_of(sections.begin(), sections.end(), known)) {
-      throw config_error(source + ": unknown section [" + std::string(name.str()) + "]");
+      const std::string n(key);
+      throw config_error(source + (node.is_table() ? ": unknown section [" + n + "]"
+                                                   : ": unknown key " + n + " outside any [section]"));
     }
   }
 

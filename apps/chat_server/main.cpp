@@ -1,0 +1,113 @@
+// chat_server: parses arguments, loads the config, wires the libraries together and runs
+// the io_context until SIGINT/SIGTERM, then shuts down gracefully and exits 0.
+#include <chat/config/config.hpp>
+#include <chat/router/router.hpp>
+#include <chat/server/server.hpp>
+#include <chat/services/accounts.hpp>
+#include <chat/services/chat_service.hpp>
+#include <chat/services/directory.hpp>
+#include <chat/services/presence.hpp>
+#include <chat/storage/mysql_repository.hpp>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+namespace chat::app {
+extern const std::string_view schema_sql;
+}
+
+namespace {
+
+using namespace chat;
+
+void setup_logging(const config::log_section& cfg) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  const auto level = spdlog::level::from_str(cfg.level);
+  for (const char* name : {"main", "net", "db", "chat", "redis"}) {
+    auto logger = std::make_shared<spdlog::logger>(name, sink);
+    logger->set_level(level);
+    spdlog::register_logger(logger);
+  }
+  spdlog::set_default_logger(spdlog::get("main"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v");
+}
+
+std::size_t thread_count(std::size_t configured) {
+  return configured != 0 ? configured : std::max(1u, std::thread::hardware_concurrency());
+}
+
+int run(const config::server_config& cfg) {
+  setup_logging(cfg.log);
+  auto log = spdlog::get("main");
+  log->info("chat_server {} node={} starting", CHAT_VERSION, cfg.server.node_id);
+
+  storage::mysql_repository repo(cfg.mysql);
+  if (cfg.mysql.apply_schema && !repo.apply_schema_blocking(app::schema_sql)) {
+    log->critical("cannot apply the database schema (is MariaDB reachable? see the [db] log above)");
+    return 1;
+  }
+
+  const std::size_t threads = thread_count(cfg.server.threads);
+  asio::io_context ioc(static_cast<int>(threads));
+
+  services::password_hasher hasher(cfg.security);
+  services::accounts accounts(repo, hasher, cfg.limits);
+  services::directory directory(repo);
+  services::presence presence;
+  services::chat_service chat(repo, accounts, directory, presence, cfg.mysql.query_timeout);
+  router::router router(chat, cfg.limits);
+  server::server server(ioc, router, chat, cfg);
+  server.start();
+
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) {
+      return;
+    }
+    log->info("signal {}: shutting down", signo);
+    asio::co_spawn(ioc, server.shutdown(cfg.server.shutdown_grace), [&](std::exception_ptr) { ioc.stop(); });
+  });
+
+  std::vector<std::jthread> pool;
+  for (std::size_t i = 1; i < threads; ++i) {
+    pool.emplace_back([&ioc] { ioc.run(); });
+  }
+  ioc.run();
+  pool.clear();
+  log->info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"chat_server: a clustered chat server node"};
+  std::string config_path;
+  app.add_option("-c,--config", config_path, "TOML configuration file")->required()->check(CLI::ExistingFile);
+  app.set_version_flag("-V,--version", std::string("chat_server ") + CHAT_VERSION);
+  CLI11_PARSE(app, argc, argv);
+
+  chat::config::server_config cfg;
+  try {
+    cfg = chat::config::load_file(config_path);
+  } catch (const chat::config::config_error& e) {
+    std::cerr << "chat_server: " << e.what() << '\n';
+    return 2;
+  }
+  try {
+    return run(cfg);
+  } catch (const std::exception& e) {
+    spdlog::critical("fatal: {}", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,107 @@
+// Acceptor loop, session registry and graceful shutdown.
+#include <chat/server/server.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <spdlog/spdlog.h>
+
+namespace chat::server {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> logger() {
+  static const auto log = [] {
+    auto l = spdlog::get("net");
+    return l ? l : spdlog::default_logger();
+  }();
+  return log;
+}
+
+}  // namespace
+
+server::server(asio::io_context& ioc, router::router& router, services::chat_service& chat,
+               const config::server_config& config)
+    : ioc_(ioc),
+      acceptor_(ioc),
+      router_(router),
+      chat_(chat),
+      config_(config),
+      options_{config.limits.max_frame_bytes, config.limits.max_outbound_bytes, config.heartbeat.idle_timeout,
+               config.limits.login_timeout} {}
+
+void server::start() {
+  const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(config_.server.listen_address), config_.server.port);
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  logger()->info("listening on {}:{}", endpoint.address().to_string(), acceptor_.local_endpoint().port());
+  asio::co_spawn(ioc_, accept_loop(), asio::detached);
+}
+
+std::uint16_t server::port() const { return acceptor_.local_endpoint().port(); }
+
+std::size_t server::connection_count() const {
+  std::lock_guard lock(mutex_);
+  return sessions_.size();
+}
+
+awaitable<void> server::accept_loop() {
+  asio::steady_timer backoff(ioc_);
+  while (acceptor_.is_open()) {
+    // Each connection gets its own strand: its coroutines never run concurrently.
+    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), use_nothrow);
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
+      break;
+    }
+    if (ec) {
+      // Out of file descriptors and the like: pause instead of spinning.
+      logger()->warn("accept failed: {}", ec.message());
+      backoff.expires_after(std::chrono::milliseconds(100));
+      co_await backoff.async_wait(use_nothrow);
+      continue;
+    }
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    auto s = std::make_shared<session>(std::move(socket), router_, chat_, options_, [this](session& done) {
+      std::lock_guard lock(mutex_);
+      sessions_.erase(&done);
+    });
+    {
+      std::lock_guard lock(mutex_);
+      sessions_.emplace(s.get(), s);
+    }
+    session::start(s);
+  }
+}
+
+awaitable<void> server::shutdown(std::chrono::milliseconds grace) {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  std::vector<std::shared_ptr<session>> live;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [raw, weak] : sessions_) {
+      if (auto s = weak.lock()) {
+        live.push_back(std::move(s));
+      }
+    }
+  }
+  logger()->info("shutting down: {} connections", live.size());
+  for (auto& s : live) {
+    s->go_away("server shutting down");
+  }
+  live.clear();
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  asio::steady_timer poll(ioc_);
+  while (connection_count() != 0 && std::chrono::steady_clock::now() < deadline) {
+    poll.expires_after(std::chrono::milliseconds(20));
+    co_await poll.async_wait(use_nothrow);
+  }
+  if (const auto left = connection_count(); left != 0) {
+    logger()->warn("shutdown grace period over with {} connections left", left);
+  }
+}
+
+}  // namespace chat::server

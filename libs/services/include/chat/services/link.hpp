@@ -1,0 +1,30 @@
+// How the services see a logged-in user's connection: something that accepts frames.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace chat::services {
+
+using user_id = std::int64_t;
+using group_id = std::int64_t;
+
+// A frame on its way to a connection. Chat messages name their recipient in `store_for`, so
+// a connection that closes before writing them can store them as offline messages instead.
+struct outbound {
+  std::shared_ptr<const std::string> frame;  // header + JSON body, shared between recipients
+  user_id store_for = 0;                     // 0: not a chat message (acks, errors)
+};
+
+class client_link {
+ public:
+  virtual ~client_link() = default;
+
+  // Queues a frame for writing. Returns false when the connection no longer accepts chat
+  // messages (it has finished closing); the caller then stores the message itself.
+  // Safe to call from any thread; never blocks on I/O.
+  virtual bool deliver(const outbound& msg) = 0;
+};
+
+}  // namespace chat::services

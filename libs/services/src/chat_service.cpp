@@ -1,0 +1,226 @@
+// Sessions, social graph and message delivery.
+#include <chat/protocol/frame.hpp>
+#include <chat/protocol/message.hpp>
+#include <chat/services/chat_service.hpp>
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+
+namespace chat::services {
+
+using protocol::errc;
+
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string_view body_of(const std::string& frame) { return std::string_view(frame).substr(protocol::frame_header_bytes); }
+
+}  // namespace
+
+std::string offline_frame(std::string_view stored_payload) {
+  // A stored payload is a serialised JSON object, so it ends with '}'.
+  std::string body(stored_payload.substr(0, stored_payload.rfind('}')));
+  body += ",\"offline\":true}";
+  return protocol::encode_frame(body);
+}
+
+chat_service::chat_service(storage::repository& repo, accounts& accounts, directory& directory, presence& presence,
+                           std::chrono::milliseconds store_wait_limit)
+    : repo_(repo), accounts_(accounts), directory_(directory), presence_(presence), store_wait_limit_(store_wait_limit) {}
+
+awaitable<result<storage::user_ref>> chat_service::register_user(std::string name, std::string password) {
+  auto user = co_await accounts_.register_user(std::move(name), std::move(password));
+  if (user) {
+    directory_.remember_user(user->id);
+  }
+  co_return user;
+}
+
+awaitable<result<login_view>> chat_service::login(std::optional<user_id> id, std::optional<std::string> name,
+                                                  std::string password, std::shared_ptr<client_link> link) {
+  auto user = co_await accounts_.authenticate(id, std::move(name), std::move(password));
+  if (!user) {
+    co_return user.error();
+  }
+  directory_.remember_user(user->id);
+  const client_link* raw = link.get();
+  if (!presence_.try_register(user->id, std::move(link))) {
+    co_return errc::online_error;
+  }
+  auto view = co_await load_login_view(*user);
+  if (!view) {
+    presence_.unregister(user->id, raw);
+  }
+  co_return view;
+}
+
+awaitable<result<login_view>> chat_service::load_login_view(storage::user_ref user) {
+  // Messages being stored for this user right now must land before the offline table is read.
+  if (!co_await presence_.wait_for_stores(user.id, store_wait_limit_)) {
+    co_return errc::unavailable;
+  }
+  login_view view;
+  auto friends = co_await repo_.friends_of(user.id);
+  if (!friends) {
+    co_return errc::unavailable;
+  }
+  for (auto& f : *friends) {
+    const bool online = presence_.is_online(f.id);
+    view.friends.push_back({std::move(f), online});
+  }
+  auto groups = co_await repo_.groups_of(user.id);
+  if (!groups) {
+    co_return errc::unavailable;
+  }
+  for (const auto& g : *groups) {
+    auto info = co_await directory_.group(g.id);
+    if (!info) {
+      co_return errc::unavailable;
+    }
+    if (!*info) {
+      continue;
+    }
+    group_state state{*info, {}};
+    for (const auto& m : state.group->members) {
+      state.online.push_back(presence_.is_online(m.id));
+    }
+    view.groups.push_back(std::move(state));
+  }
+  auto stored = co_await repo_.offline_messages(user.id);
+  if (!stored) {
+    co_return errc::unavailable;
+  }
+  if (!stored->empty()) {
+    if (!co_await repo_.remove_offline(user.id, stored->back().id)) {
+      co_return errc::unavailable;
+    }
+    for (const auto& m : *stored) {
+      view.offline.push_back(std::make_shared<const std::string>(offline_frame(m.payload)));
+    }
+  }
+  view.user = std::move(user);
+  co_return view;
+}
+
+void chat_service::logout(user_id user, const client_link* link) { presence_.unregister(user, link); }
+
+awaitable<result<void>> chat_service::add_friend(const storage::user_ref& self, user_id friend_id) {
+  if (friend_id == self.id) {
+    co_return errc::add_friend_error;
+  }
+  auto exists = co_await directory_.user_exists(friend_id);
+  if (!exists) {
+    co_return exists.error();
+  }
+  if (!*exists) {
+    co_return errc::no_account;
+  }
+  if (!co_await repo_.add_friend(self.id, friend_id)) {
+    co_return errc::unavailable;
+  }
+  co_return result<void>{};
+}
+
+awaitable<result<group_id>> chat_service::create_group(const storage::user_ref& self, std::string name,
+                                                       std::string description) {
+  co_return co_await directory_.create_group(self, std::move(name), std::move(description));
+}
+
+awaitable<result<void>> chat_service::join_group(const storage::user_ref& self, group_id group) {
+  co_return co_await directory_.join_group(group, self);
+}
+
+awaitable<result<std::int64_t>> chat_service::send_one(const storage::user_ref& from, user_id to,
+                                                       std::string_view text) {
+  auto exists = co_await directory_.user_exists(to);
+  if (!exists) {
+    co_return exists.error();
+  }
+  if (!*exists) {
+    co_return errc::no_account;
+  }
+  const std::int64_t time = now_ms();
+  boost::json::object msg;
+  msg["msgid"] = protocol::to_int(protocol::msgid::one_chat);
+  msg["id"] = from.id;
+  msg["name"] = from.name;
+  msg["to"] = to;
+  msg["msg"] = text;
+  msg["time"] = time;
+  const std::vector<user_id> recipients{to};
+  auto delivered = co_await deliver(recipients, std::make_shared<const std::string>(protocol::to_frame(msg)));
+  if (!delivered) {
+    co_return delivered.error();
+  }
+  co_return time;
+}
+
+awaitable<result<std::int64_t>> chat_service::send_group(const storage::user_ref& from, group_id group,
+                                                         std::string_view text) {
+  auto info = co_await directory_.group(group);
+  if (!info) {
+    co_return info.error();
+  }
+  if (!*info) {
+    co_return errc::add_group_error;
+  }
+  if (!(*info)->has_member(from.id)) {
+    co_return errc::not_member;
+  }
+  std::vector<user_id> recipients;
+  recipients.reserve((*info)->members.size());
+  for (const auto& m : (*info)->members) {
+    if (m.id != from.id) {
+      recipients.push_back(m.id);
+    }
+  }
+  const std::int64_t time = now_ms();
+  boost::json::object msg;
+  msg["msgid"] = protocol::to_int(protocol::msgid::group_chat);
+  msg["id"] = from.id;
+  msg["name"] = from.name;
+  msg["groupid"] = group;
+  msg["msg"] = text;
+  msg["time"] = time;
+  // Serialised once; every member's queue shares the same buffer.
+  auto delivered = co_await deliver(recipients, std::make_shared<const std::string>(protocol::to_frame(msg)));
+  if (!delivered) {
+    co_return delivered.error();
+  }
+  co_return time;
+}
+
+awaitable<result<void>> chat_service::deliver(const std::vector<user_id>& recipients,
+                                              std::shared_ptr<const std::string> frame) {
+  std::vector<presence::reservation> reservations;
+  std::vector<storage::offline_append> to_store;
+  for (user_id r : recipients) {
+    if (auto reserved = presence_.deliver_or_reserve(r, outbound{frame, r})) {
+      reservations.push_back(std::move(*reserved));
+      to_store.push_back({r, std::string(body_of(*frame))});
+    }
+  }
+  if (!to_store.empty() && !co_await repo_.store_offline(std::move(to_store))) {
+    co_return errc::unavailable;
+  }
+  co_return result<void>{};
+}
+
+awaitable<result<void>> chat_service::store_undelivered(std::vector<outbound> frames) {
+  std::vector<storage::offline_append> to_store;
+  to_store.reserve(frames.size());
+  for (const auto& f : frames) {
+    to_store.push_back({f.store_for, std::string(body_of(*f.frame))});
+  }
+  if (!to_store.empty() && !co_await repo_.store_offline(std::move(to_store))) {
+    co_return errc::unavailable;
+  }
+  co_return result<void>{};
+}
+
+}  // namespace chat::services
