@@ -72,7 +72,10 @@ void session::start(const std::shared_ptr<session>& self) {
 
 awaitable<void> session::reader(std::shared_ptr<session> self) {
   std::string close_reason = "closed by peer";
-  for (bool reading = true; reading;) {
+  // Once draining (bad length, going away) the writer flushes and closes the socket; until
+  // then input is read and dropped, so the peer sees our last frame instead of a reset.
+  bool discarding = false;
+  for (;;) {
     auto space = self->decoder_.prepare(read_chunk);
     auto [ec, n] = co_await self->socket_.async_read_some(asio::buffer(space.data(), space.size()), use_nothrow);
     if (ec) {
@@ -80,6 +83,9 @@ awaitable<void> session::reader(std::shared_ptr<session> self) {
         close_reason = ec.message();
       }
       break;
+    }
+    if (discarding) {
+      continue;
     }
     self->decoder_.commit(n);
     for (;;) {
@@ -91,7 +97,11 @@ awaitable<void> session::reader(std::shared_ptr<session> self) {
         // The stream cannot be trusted any more: answer, flush and close.
         self->drain(protocol::to_frame(protocol::make_error(protocol::errc::frame_too_large, {}, std::nullopt, nullptr)));
         close_reason = "bad frame length";
-        reading = false;
+        discarding = true;
+        break;
+      }
+      if (!self->accepting_requests()) {
+        discarding = true;  // going away or closed: requests still buffered are not served
         break;
       }
       self->last_frame_ = clock::now();
@@ -100,15 +110,6 @@ awaitable<void> session::reader(std::shared_ptr<session> self) {
       if (was_logged_in && !self->user) {
         self->unauthenticated_since_ = clock::now();
       }
-    }
-  }
-  // After a bad length the writer flushes the error and closes; discard input until then.
-  while (self->socket_.is_open()) {
-    char sink[4096];
-    auto [ec, n] = co_await self->socket_.async_read_some(asio::buffer(sink), use_nothrow);
-    (void)n;
-    if (ec) {
-      break;
     }
   }
   co_await self->finish(close_reason);
@@ -152,6 +153,11 @@ awaitable<void> session::writer(std::shared_ptr<session> self) {
     }
   }
   self->close_socket();
+}
+
+bool session::accepting_requests() {
+  std::lock_guard lock(mutex_);
+  return state_ == state::open;
 }
 
 void session::wake_writer_locked() {

@@ -73,6 +73,7 @@ class session final : public router::connection,
   static awaitable<void> watchdog(std::shared_ptr<session> self);
 
   bool enqueue(services::outbound msg, kind k);
+  bool accepting_requests();
   // Queues a last frame, writes what is queued, then closes; later chat is stored.
   void drain(std::string last_frame);
   void wake_writer_locked();
