@@ -1,11 +1,12 @@
 -- chatd database schema: users, friendships, groups and stored offline messages.
 -- Idempotent (applied at every start-up), InnoDB, utf8mb4. Each statement ends with ';' at the
 -- end of a line and there are no procedures, so a line-based splitter can apply it.
--- Names compare byte for byte (PROTOCOL.md), hence utf8mb4_bin on the unique name columns.
+-- Names compare byte for byte (PROTOCOL.md): VARBINARY, because utf8mb4_bin pads trailing spaces
+-- ("X" and "X " would collide). 50 bytes is the protocol's limit; the server checks UTF-8.
 
 CREATE TABLE IF NOT EXISTS `user` (
   id          BIGINT       NOT NULL AUTO_INCREMENT,
-  name        VARCHAR(50)  CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  name        VARBINARY(50) NOT NULL,
   password    VARCHAR(255) NOT NULL COMMENT 'Argon2id string (crypto_pwhash_str format)',
   created_at  TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
   PRIMARY KEY (id),
@@ -21,7 +22,7 @@ CREATE TABLE IF NOT EXISTS `friend` (
 
 CREATE TABLE IF NOT EXISTS `allgroup` (
   id          BIGINT       NOT NULL AUTO_INCREMENT,
-  groupname   VARCHAR(50)  CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  groupname   VARBINARY(50) NOT NULL,
   groupdesc   VARCHAR(200) NOT NULL DEFAULT '',
   created_at  TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
   PRIMARY KEY (id),

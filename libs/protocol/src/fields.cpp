@@ -35,18 +35,19 @@ envelope parse_envelope(std::string_view frame_body) {
   }
   env.body = std::move(parsed.get_object());
 
-  const auto* id = env.body.if_contains("msgid");
-  if (id == nullptr || !(env.msgid = as_int64(*id))) {
-    env.error = "'msgid' missing or not an integer";
-    return env;
-  }
-
+  // Read first: even a request without a usable msgid gets its cid echoed.
   if (const auto* cid = env.body.if_contains("cid")) {
     if ((cid->is_string() && cid->get_string().size() <= max_cid_bytes) || cid->is_int64() || cid->is_uint64()) {
       env.cid = *cid;
     } else {
       env.cid_invalid = true;
     }
+  }
+
+  const auto* id = env.body.if_contains("msgid");
+  if (id == nullptr || !(env.msgid = as_int64(*id))) {
+    env.error = "'msgid' missing or not an integer";
+    return env;
   }
 
   if (!is_client_request(*env.msgid)) {

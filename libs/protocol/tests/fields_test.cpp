@@ -40,6 +40,11 @@ TEST(Envelope, NeedsAnIntegerMsgid) {
   }
 }
 
+TEST(Envelope, CidIsKeptEvenWithoutAUsableMsgid) {
+  EXPECT_EQ(parse_envelope(R"({"msgid":"1","cid":"x"})").cid, boost::json::value("x"));
+  EXPECT_EQ(parse_envelope(R"({"msgid":1.5,"cid":7})").cid, boost::json::value(7));
+}
+
 TEST(Envelope, UnknownOrServerOnlyMsgidKeepsReq) {
   for (std::int64_t id : {0, -3, 2, 4, 14, 16, 17, 18, 19, 1000}) {
     const auto env = parse_envelope("{\"msgid\":" + std::to_string(id) + "}");

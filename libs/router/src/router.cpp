@@ -152,10 +152,18 @@ awaitable<void> router::on_login(connection& conn, const protocol::envelope& req
   conn.user = view->user;
   logger()->info("login user={} peer={} offline={}", view->user.id, conn.peer(), view->offline.size());
   conn.send(protocol::to_frame(login_ack(*view, req.cid)));
-  for (auto& frame : view->offline) {
-    conn.send_stored(std::move(frame), view->user.id);
-  }
+  auto refused = conn.replay_stored(std::move(view->offline), view->user.id);
   conn.release_live();
+  if (!refused.empty()) {
+    // The connection finished while we were logging in: keep the messages for next time.
+    std::vector<services::outbound> again;
+    for (auto& frame : refused) {
+      again.push_back({std::move(frame), view->user.id});
+    }
+    if (!co_await chat_.store_undelivered(std::move(again))) {
+      logger()->error("lost {} stored messages of user={}: storage unavailable", refused.size(), view->user.id);
+    }
+  }
 }
 
 awaitable<void> router::on_register(connection& conn, const protocol::envelope& req) {

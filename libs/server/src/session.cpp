@@ -51,6 +51,7 @@ session::session(asio::ip::tcp::socket socket, router::router& router, services:
     : socket_(std::move(socket)),
       wake_(socket_.get_executor()),
       watchdog_(socket_.get_executor()),
+      writer_done_signal_(socket_.get_executor()),
       decoder_(options.max_frame_bytes),
       router_(router),
       chat_(chat),
@@ -123,7 +124,7 @@ awaitable<void> session::writer(std::shared_ptr<session> self) {
   for (;;) {
     {
       std::unique_lock lock(self->mutex_);
-      if (self->queue_.empty()) {
+      if (self->queue_.empty() && self->replay_.empty()) {
         if (self->state_ != state::open) {
           break;  // draining is done, or the socket is gone
         }
@@ -141,18 +142,44 @@ awaitable<void> session::writer(std::shared_ptr<session> self) {
         self->queue_.pop_front();
       }
       self->queued_bytes_ -= bytes;
+      // Stored messages fill the rest of the batch: they flow only as fast as the peer reads.
+      while (!self->replay_.empty() && batch.size() < max_batch_frames && bytes < max_batch_bytes) {
+        bytes += self->replay_.front().frame->size();
+        batch.push_back(std::move(self->replay_.front()));
+        self->replay_.pop_front();
+      }
+      if (self->replay_.empty()) {
+        self->release_held_locked();
+      }
     }
     buffers.clear();
     for (const auto& m : batch) {
       buffers.push_back(asio::buffer(*m.frame));
     }
     auto [ec, n] = co_await asio::async_write(self->socket_, buffers, use_nothrow);
-    batch.clear();
     if (ec) {
+      // Frames written whole count as delivered; chat frames cut short or never started are
+      // stored, ahead of everything still queued.
+      std::vector<services::outbound> unwritten;
+      std::size_t offset = 0;
+      for (auto& m : batch) {
+        offset += m.frame->size();
+        if (offset > n && m.store_for != 0) {
+          unwritten.push_back(std::move(m));
+        }
+      }
+      std::lock_guard lock(self->mutex_);
+      self->close_locked();
+      self->spill_.insert(self->spill_.begin(), std::make_move_iterator(unwritten.begin()),
+                          std::make_move_iterator(unwritten.end()));
       break;
     }
+    batch.clear();
   }
   self->close_socket();
+  // finish() stores the spill only after this point, so nothing can be stored out of order.
+  self->writer_done_ = true;
+  self->writer_done_signal_.cancel();
 }
 
 bool session::accepting_requests() {
@@ -219,7 +246,7 @@ bool session::enqueue(services::outbound msg, kind k) {
       break;
   }
   queued_bytes_ += msg.frame->size();
-  if (k == kind::live && holding_) {
+  if (k == kind::live && (holding_ || !replay_.empty())) {
     held_.push_back(std::move(msg));
   } else {
     queue_.push_back(std::move(msg));
@@ -239,10 +266,21 @@ void session::send(std::string frame) {
   enqueue({std::make_shared<const std::string>(std::move(frame)), 0}, kind::direct);
 }
 
-void session::send_stored(std::shared_ptr<const std::string> frame, services::user_id recipient) {
-  if (!enqueue({std::move(frame), recipient}, kind::stored)) {
-    logger()->error("stored message for user={} dropped by a finished session", recipient);
+std::vector<std::shared_ptr<const std::string>> session::replay_stored(
+    std::vector<std::shared_ptr<const std::string>> frames, services::user_id recipient) {
+  std::lock_guard lock(mutex_);
+  if (state_ == state::finished) {
+    return frames;
   }
+  for (auto& f : frames) {
+    if (state_ == state::open) {
+      replay_.push_back({std::move(f), recipient});
+    } else {
+      spill_.push_back({std::move(f), recipient});
+    }
+  }
+  wake_writer_locked();
+  return {};
 }
 
 bool session::deliver(const services::outbound& msg) { return enqueue(msg, kind::live); }
@@ -255,13 +293,21 @@ void session::hold_live() {
 void session::release_live() {
   std::lock_guard lock(mutex_);
   holding_ = false;
-  if (state_ == state::open) {
-    for (auto& m : held_) {
-      queue_.push_back(std::move(m));
-    }
-    held_.clear();
-    wake_writer_locked();
+  if (replay_.empty()) {
+    release_held_locked();
   }
+}
+
+// Live chat held during a login goes out once the login's stored messages are written.
+void session::release_held_locked() {
+  if (holding_ || held_.empty() || state_ != state::open) {
+    return;
+  }
+  for (auto& m : held_) {
+    queue_.push_back(std::move(m));
+  }
+  held_.clear();
+  wake_writer_locked();
 }
 
 void session::go_away(std::string reason) {
@@ -278,11 +324,21 @@ void session::drain(std::string last_frame) {
   queued_bytes_ += frame.size();
   queue_.push_back({std::make_shared<const std::string>(std::move(frame)), 0});
   state_ = state::draining;
-  // Live chat held for a login in progress was never written: store it.
-  for (auto& m : held_) {
-    spill_.push_back(std::move(m));
+  // Stored messages not yet written and live chat held behind them: store them again.
+  std::vector<services::outbound> unwritten;
+  for (auto& m : replay_) {
+    unwritten.push_back(std::move(m));
   }
+  for (auto& m : held_) {
+    queued_bytes_ -= m.frame->size();
+    unwritten.push_back(std::move(m));
+  }
+  for (auto& m : spill_) {
+    unwritten.push_back(std::move(m));
+  }
+  replay_.clear();
   held_.clear();
+  spill_ = std::move(unwritten);
   wake_writer_locked();
   // Let the watchdog start the drain limit now.
   asio::post(socket_.get_executor(), [self = shared_from_this()] { self->watchdog_.cancel(); });
@@ -300,6 +356,9 @@ void session::close_locked() {
       unwritten.push_back(std::move(m));
     }
   }
+  for (auto& m : replay_) {
+    unwritten.push_back(std::move(m));
+  }
   for (auto& m : held_) {
     unwritten.push_back(std::move(m));
   }
@@ -307,6 +366,7 @@ void session::close_locked() {
     unwritten.push_back(std::move(m));
   }
   queue_.clear();
+  replay_.clear();
   held_.clear();
   queued_bytes_ = 0;
   spill_ = std::move(unwritten);
@@ -327,6 +387,10 @@ void session::close_socket() {
 // Runs once, when the reader ends: store what could not be written, then go offline.
 awaitable<void> session::finish(std::string reason) {
   close_socket();
+  while (!writer_done_) {
+    writer_done_signal_.expires_at(clock::time_point::max());
+    co_await writer_done_signal_.async_wait(use_nothrow);
+  }
   for (int attempt = 0;;) {
     std::vector<services::outbound> batch;
     {

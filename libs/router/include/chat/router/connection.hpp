@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace chat::router {
 
@@ -18,9 +19,12 @@ class connection {
 
   // Queues a direct answer (ack, PONG, CHAT_ACK, ERROR_MSG).
   virtual void send(std::string frame) = 0;
-  // Queues a stored chat message being replayed at login; like a live chat message it is
-  // stored again if the connection closes before writing it.
-  virtual void send_stored(std::shared_ptr<const std::string> frame, services::user_id recipient) = 0;
+  // Hands over the stored messages of a login, oldest first. They are written after what is
+  // queued and before any live chat, at the pace the peer reads (they do not count against
+  // the outbound limit); whatever the connection cannot write is stored again. Returns the
+  // frames it could not take (the connection has finished): the caller stores those.
+  virtual std::vector<std::shared_ptr<const std::string>> replay_stored(
+      std::vector<std::shared_ptr<const std::string>> frames, services::user_id recipient) = 0;
 
   // While held, live chat frames wait so that the login ack and the stored messages go first.
   virtual void hold_live() = 0;

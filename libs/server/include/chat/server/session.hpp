@@ -50,7 +50,8 @@ class session final : public router::connection,
 
   // router::connection
   void send(std::string frame) override;
-  void send_stored(std::shared_ptr<const std::string> frame, services::user_id recipient) override;
+  std::vector<std::shared_ptr<const std::string>> replay_stored(
+      std::vector<std::shared_ptr<const std::string>> frames, services::user_id recipient) override;
   void hold_live() override;
   void release_live() override;
   std::shared_ptr<services::client_link> link() override { return shared_from_this(); }
@@ -66,7 +67,7 @@ class session final : public router::connection,
     closed,    // socket closed: chat still queued is being stored
     finished,  // nothing accepted any more
   };
-  enum class kind { direct, stored, live };
+  enum class kind { direct, live };
 
   static awaitable<void> reader(std::shared_ptr<session> self);
   static awaitable<void> writer(std::shared_ptr<session> self);
@@ -77,6 +78,7 @@ class session final : public router::connection,
   // Queues a last frame, writes what is queued, then closes; later chat is stored.
   void drain(std::string last_frame);
   void wake_writer_locked();
+  void release_held_locked();
   void close_locked();
   void close_socket();
   awaitable<void> finish(std::string reason);
@@ -84,6 +86,7 @@ class session final : public router::connection,
   asio::ip::tcp::socket socket_;
   asio::steady_timer wake_;
   asio::steady_timer watchdog_;
+  asio::steady_timer writer_done_signal_;  // cancelled when the writer has ended
   protocol::frame_decoder decoder_;
   router::router& router_;
   services::chat_service& chat_;
@@ -94,12 +97,14 @@ class session final : public router::connection,
   // Strand-only state.
   std::chrono::steady_clock::time_point last_frame_;
   std::chrono::steady_clock::time_point unauthenticated_since_;
+  bool writer_done_ = false;
 
   // Guarded by mutex_.
   std::mutex mutex_;
   state state_ = state::open;
   std::deque<services::outbound> queue_;
-  std::vector<services::outbound> held_;   // live chat waiting for the login replay
+  std::deque<services::outbound> replay_;  // stored messages of the login, paced by the writer
+  std::vector<services::outbound> held_;   // live chat waiting for the login and its replay
   std::vector<services::outbound> spill_;  // chat to store: the connection cannot write it
   std::size_t queued_bytes_ = 0;
   bool holding_ = false;
