@@ -1,11 +1,11 @@
 // Request dispatch, in PROTOCOL.md's order: frame (done by the reader), envelope (8),
 // login (9), fields (8), then the request's own rules.
+#include <chat/asio/logging.hpp>
 #include <chat/protocol/message.hpp>
 #include <chat/router/router.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <spdlog/spdlog.h>
 
 namespace chat::router {
 
@@ -15,13 +15,7 @@ using protocol::msgid;
 
 namespace {
 
-std::shared_ptr<spdlog::logger> logger() {
-  static const auto log = [] {
-    auto l = spdlog::get("chat");
-    return l ? l : spdlog::default_logger();
-  }();
-  return log;
-}
+std::shared_ptr<spdlog::logger> logger() { return named_logger("chat"); }
 
 void send_error(connection& conn, const protocol::envelope& req, errc e, std::string_view message = {}) {
   conn.send(protocol::to_frame(protocol::make_error(e, message, req.msgid, req.cid)));
@@ -37,6 +31,17 @@ void send_failure(connection& conn, const protocol::envelope& req, const boost::
     return;
   }
   send_error(conn, req, ec.category() == protocol::protocol_category() ? e : errc::unavailable);
+}
+
+// Chat has no ack of its own: an error, or a CHAT_ACK when the request carried a cid.
+void answer_chat(connection& conn, const protocol::envelope& req, const services::result<std::int64_t>& time) {
+  if (!time) {
+    send_failure(conn, req, time.error());
+  } else if (!req.cid.is_null()) {
+    auto ack = protocol::make_ack(msgid::chat_ack, errc::ok, req.cid);
+    ack["time"] = *time;
+    conn.send(protocol::to_frame(ack));
+  }
 }
 
 std::string_view state_name(bool online) { return online ? "online" : "offline"; }
@@ -194,16 +199,7 @@ awaitable<void> router::on_one_chat(connection& conn, const protocol::envelope& 
     send_error(conn, req, errc::bad_request, f.error());
     co_return;
   }
-  auto time = co_await chat_.send_one(*conn.user, to, text);
-  if (!time) {
-    send_failure(conn, req, time.error());
-    co_return;
-  }
-  if (!req.cid.is_null()) {
-    auto ack = protocol::make_ack(msgid::chat_ack, errc::ok, req.cid);
-    ack["time"] = *time;
-    conn.send(protocol::to_frame(ack));
-  }
+  answer_chat(conn, req, co_await chat_.send_one(*conn.user, to, text));
 }
 
 awaitable<void> router::on_group_chat(connection& conn, const protocol::envelope& req) {
@@ -214,16 +210,7 @@ awaitable<void> router::on_group_chat(connection& conn, const protocol::envelope
     send_error(conn, req, errc::bad_request, f.error());
     co_return;
   }
-  auto time = co_await chat_.send_group(*conn.user, group, text);
-  if (!time) {
-    send_failure(conn, req, time.error());
-    co_return;
-  }
-  if (!req.cid.is_null()) {
-    auto ack = protocol::make_ack(msgid::chat_ack, errc::ok, req.cid);
-    ack["time"] = *time;
-    conn.send(protocol::to_frame(ack));
-  }
+  answer_chat(conn, req, co_await chat_.send_group(*conn.user, group, text));
 }
 
 awaitable<void> router::on_add_friend(connection& conn, const protocol::envelope& req) {

@@ -1,23 +1,17 @@
 // Acceptor loop, session registry and graceful shutdown.
+#include <chat/asio/logging.hpp>
 #include <chat/server/server.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <spdlog/spdlog.h>
 
 namespace chat::server {
 
 namespace {
 
-std::shared_ptr<spdlog::logger> logger() {
-  static const auto log = [] {
-    auto l = spdlog::get("net");
-    return l ? l : spdlog::default_logger();
-  }();
-  return log;
-}
+std::shared_ptr<spdlog::logger> logger() { return named_logger("net"); }
 
 }  // namespace
 

@@ -1,11 +1,11 @@
 // Client connection: reader, writer and heartbeat coroutines around a bounded outbound queue.
+#include <chat/asio/logging.hpp>
 #include <chat/protocol/message.hpp>
 #include <chat/server/session.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
 
 namespace chat::server {
 
@@ -13,13 +13,7 @@ using clock = std::chrono::steady_clock;
 
 namespace {
 
-std::shared_ptr<spdlog::logger> logger() {
-  static const auto log = [] {
-    auto l = spdlog::get("net");
-    return l ? l : spdlog::default_logger();
-  }();
-  return log;
-}
+std::shared_ptr<spdlog::logger> logger() { return named_logger("net"); }
 
 std::string endpoint_text(const asio::ip::tcp::socket& socket) {
   boost::system::error_code ec;

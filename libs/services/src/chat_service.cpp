@@ -18,6 +18,20 @@ std::int64_t now_ms() {
       .count();
 }
 
+// The object a recipient receives, e.g. {"msgid":5,"id":17,"name":"alice","to":3,"msg":"hi","time":...}.
+std::shared_ptr<const std::string> chat_frame(protocol::msgid type, const storage::user_ref& from,
+                                              std::string_view target_key, std::int64_t target, std::string_view text,
+                                              std::int64_t time) {
+  boost::json::object msg;
+  msg["msgid"] = protocol::to_int(type);
+  msg["id"] = from.id;
+  msg["name"] = from.name;
+  msg[target_key] = target;
+  msg["msg"] = text;
+  msg["time"] = time;
+  return std::make_shared<const std::string>(protocol::to_frame(msg));
+}
+
 std::string_view body_of(const std::string& frame) { return std::string_view(frame).substr(protocol::frame_header_bytes); }
 
 }  // namespace
@@ -145,15 +159,9 @@ awaitable<result<std::int64_t>> chat_service::send_one(const storage::user_ref& 
     co_return errc::no_account;
   }
   const std::int64_t time = now_ms();
-  boost::json::object msg;
-  msg["msgid"] = protocol::to_int(protocol::msgid::one_chat);
-  msg["id"] = from.id;
-  msg["name"] = from.name;
-  msg["to"] = to;
-  msg["msg"] = text;
-  msg["time"] = time;
   const std::vector<user_id> recipients{to};
-  auto delivered = co_await deliver(recipients, std::make_shared<const std::string>(protocol::to_frame(msg)));
+  auto frame = chat_frame(protocol::msgid::one_chat, from, "to", to, text, time);
+  auto delivered = co_await deliver(recipients, std::move(frame));
   if (!delivered) {
     co_return delivered.error();
   }
@@ -180,15 +188,9 @@ awaitable<result<std::int64_t>> chat_service::send_group(const storage::user_ref
     }
   }
   const std::int64_t time = now_ms();
-  boost::json::object msg;
-  msg["msgid"] = protocol::to_int(protocol::msgid::group_chat);
-  msg["id"] = from.id;
-  msg["name"] = from.name;
-  msg["groupid"] = group;
-  msg["msg"] = text;
-  msg["time"] = time;
   // Serialised once; every member's queue shares the same buffer.
-  auto delivered = co_await deliver(recipients, std::make_shared<const std::string>(protocol::to_frame(msg)));
+  auto frame = chat_frame(protocol::msgid::group_chat, from, "groupid", group, text, time);
+  auto delivered = co_await deliver(recipients, std::move(frame));
   if (!delivered) {
     co_return delivered.error();
   }
