@@ -5,6 +5,7 @@
 #include <chat/server/server.hpp>
 #include <chat/services/accounts.hpp>
 #include <chat/services/chat_service.hpp>
+#include <chat/services/cluster.hpp>
 #include <chat/services/directory.hpp>
 #include <chat/services/presence.hpp>
 #include <chat/storage/mysql_repository.hpp>
@@ -64,7 +65,8 @@ int run(const config::server_config& cfg) {
   services::accounts accounts(repo, hasher, cfg.limits);
   services::directory directory(repo);
   services::presence presence;
-  services::chat_service chat(repo, accounts, directory, presence, cfg.mysql.query_timeout);
+  services::single_node_cluster cluster;
+  services::chat_service chat(repo, accounts, directory, presence, cluster, cfg.mysql.query_timeout);
   router::router router(chat, cfg.limits);
   server::server server(ioc, router, chat, cfg);
   server.start();

@@ -168,6 +168,14 @@ void read_mysql(section_reader& r, mysql_section& s) {
   r.boolean("apply_schema", s.apply_schema);
 }
 
+void read_redis(section_reader& r, redis_section& s) {
+  r.string("host", s.host, not_empty);
+  r.integer("port", s.port, 1, 65535);
+  r.string("password", s.password);
+  r.duration("connect_timeout_ms", s.connect_timeout, 1, max_duration_ms);
+  r.duration("command_timeout_ms", s.command_timeout, 1, max_duration_ms);
+}
+
 void read_limits(section_reader& r, limits_section& s) {
   r.integer("max_frame_bytes", s.max_frame_bytes, 16, 16'777'216);
   r.integer("max_message_bytes", s.max_message_bytes, 1, 1'048'576);
@@ -198,9 +206,10 @@ struct section_entry {
   void (*read)(section_reader&, server_config&);
 };
 
-constexpr std::array<section_entry, 6> sections{{
+constexpr std::array<section_entry, 7> sections{{
     {"server", [](section_reader& r, server_config& c) { read_server(r, c.server); }},
     {"mysql", [](section_reader& r, server_config& c) { read_mysql(r, c.mysql); }},
+    {"redis", [](section_reader& r, server_config& c) { read_redis(r, c.redis); }},
     {"limits", [](section_reader& r, server_config& c) { read_limits(r, c.limits); }},
     {"heartbeat", [](section_reader& r, server_config& c) { read_heartbeat(r, c.heartbeat); }},
     {"log", [](section_reader& r, server_config& c) { read_log(r, c.log); }},
@@ -245,6 +254,7 @@ server_config parse(std::string_view toml_text, std::string_view source_name) {
     section.read(reader, config);
     reader.finish();
   }
+  config.redis.enabled = root.contains("redis");
   return config;
 }
 

@@ -24,6 +24,9 @@ auto fields(const cfg::mysql_section& s) {
   return std::tie(s.host, s.port, s.unix_socket, s.user, s.password, s.database, s.pool_size, s.connect_timeout,
                   s.query_timeout, s.ping_interval, s.apply_schema);
 }
+auto fields(const cfg::redis_section& s) {
+  return std::tie(s.enabled, s.host, s.port, s.password, s.connect_timeout, s.command_timeout);
+}
 auto fields(const cfg::limits_section& s) {
   return std::tie(s.max_frame_bytes, s.max_message_bytes, s.max_outbound_bytes, s.login_timeout,
                   s.max_failed_logins, s.failed_login_lockout);
@@ -37,6 +40,7 @@ auto fields(const cfg::security_section& s) {
 void expect_same(const cfg::server_config& a, const cfg::server_config& b) {
   EXPECT_TRUE(fields(a.server) == fields(b.server)) << "[server] differs";
   EXPECT_TRUE(fields(a.mysql) == fields(b.mysql)) << "[mysql] differs";
+  EXPECT_TRUE(fields(a.redis) == fields(b.redis)) << "[redis] differs";
   EXPECT_TRUE(fields(a.limits) == fields(b.limits)) << "[limits] differs";
   EXPECT_TRUE(fields(a.heartbeat) == fields(b.heartbeat)) << "[heartbeat] differs";
   EXPECT_TRUE(fields(a.log) == fields(b.log)) << "[log] differs";
@@ -341,7 +345,30 @@ TEST(config, example_file_documents_every_key) {
         "\napply_schema = ", "[limits]", "\nmax_frame_bytes = ", "\nmax_message_bytes = ",
         "\nmax_outbound_bytes = ", "\nlogin_timeout_ms = ", "\nmax_failed_logins = ",
         "\nfailed_login_lockout_ms = ", "[heartbeat]", "\nidle_timeout_ms = ", "[log]", "\nlevel = ",
-        "[security]", "\nhash_threads = ", "\nargon2_opslimit = ", "\nargon2_memlimit_kib = "}) {
+        "[security]", "\nhash_threads = ", "\nargon2_opslimit = ", "\nargon2_memlimit_kib = ", "# [redis]",
+        "\n# host = ", "\n# port = ", "\n# password = ", "\n# connect_timeout_ms = ", "\n# command_timeout_ms = "}) {
     EXPECT_TRUE(contains(text, line)) << "missing: " << line;
   }
+}
+
+TEST(config, redis_section_turns_the_cluster_on) {
+  EXPECT_FALSE(cfg::parse("").redis.enabled);
+  const auto c = cfg::parse("[redis]\n");
+  EXPECT_TRUE(c.redis.enabled);
+  EXPECT_EQ(c.redis.host, "127.0.0.1");
+  EXPECT_EQ(c.redis.port, 6379);
+  const auto d = cfg::parse("[redis]\nhost = \"10.0.0.5\"\nport = 7000\npassword = \"pw\"\n"
+                            "connect_timeout_ms = 250\ncommand_timeout_ms = 300\n");
+  EXPECT_TRUE(d.redis.enabled);
+  EXPECT_EQ(d.redis.host, "10.0.0.5");
+  EXPECT_EQ(d.redis.port, 7000);
+  EXPECT_EQ(d.redis.password, "pw");
+  EXPECT_EQ(d.redis.connect_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(d.redis.command_timeout, std::chrono::milliseconds(300));
+}
+
+TEST(config, redis_errors_are_named) {
+  EXPECT_TRUE(contains(error_of("[redis]\nport = 0\n"), "[redis] port"));
+  EXPECT_TRUE(contains(error_of("[redis]\nhots = \"x\"\n"), "[redis] hots"));
+  EXPECT_TRUE(contains(error_of("[redis]\nhost = \"\"\n"), "[redis] host"));
 }

@@ -115,11 +115,12 @@ awaitable<void> router::dispatch(connection& conn, std::string_view frame_body) 
   co_await (this->*handlers_[static_cast<std::size_t>(id)])(conn, req);
 }
 
-void router::disconnected(connection& conn) {
+awaitable<void> router::disconnected(connection& conn) {
   if (conn.user) {
     logger()->info("logout user={} peer={} (connection closed)", conn.user->id, conn.peer());
-    chat_.logout(conn.user->id, conn.link().get());
+    const auto user = conn.user->id;
     conn.user.reset();
+    co_await chat_.logout(user, conn.link().get());
   }
 }
 
@@ -268,10 +269,10 @@ awaitable<void> router::on_add_group(connection& conn, const protocol::envelope&
 
 awaitable<void> router::on_loginout(connection& conn, const protocol::envelope& req) {
   logger()->info("logout user={} peer={}", conn.user->id, conn.peer());
-  chat_.logout(conn.user->id, conn.link().get());
+  const auto user = conn.user->id;
   conn.user.reset();
+  co_await chat_.logout(user, conn.link().get());
   conn.send(protocol::to_frame(protocol::make_ack(msgid::loginout_ack, errc::ok, req.cid)));
-  co_return;
 }
 
 awaitable<void> router::on_ping(connection& conn, const protocol::envelope& req) {

@@ -411,7 +411,7 @@ awaitable<void> session::finish(std::string reason) {
       co_await pause.async_wait(use_nothrow);
     }
   }
-  router_.disconnected(*this);
+  co_await router_.disconnected(*this);
   logger()->info("connection closed peer={}: {}", peer_, reason);
   if (on_finished_) {
     on_finished_(*this);

@@ -44,8 +44,13 @@ std::string offline_frame(std::string_view stored_payload) {
 }
 
 chat_service::chat_service(storage::repository& repo, accounts& accounts, directory& directory, presence& presence,
-                           std::chrono::milliseconds store_wait_limit)
-    : repo_(repo), accounts_(accounts), directory_(directory), presence_(presence), store_wait_limit_(store_wait_limit) {}
+                           cluster& cluster, std::chrono::milliseconds store_wait_limit)
+    : repo_(repo),
+      accounts_(accounts),
+      directory_(directory),
+      presence_(presence),
+      cluster_(cluster),
+      store_wait_limit_(store_wait_limit) {}
 
 awaitable<result<storage::user_ref>> chat_service::register_user(std::string name, std::string password) {
   auto user = co_await accounts_.register_user(std::move(name), std::move(password));
@@ -66,9 +71,14 @@ awaitable<result<login_view>> chat_service::login(std::optional<user_id> id, std
   if (!presence_.try_register(user->id, std::move(link))) {
     co_return errc::online_error;
   }
+  auto claimed = co_await cluster_.claim(user->id);
+  if (!claimed || !*claimed) {
+    presence_.unregister(user->id, raw);
+    co_return claimed ? result<login_view>(errc::online_error) : result<login_view>(errc::unavailable);
+  }
   auto view = co_await load_login_view(*user);
   if (!view) {
-    presence_.unregister(user->id, raw);
+    co_await logout(user->id, raw);
   }
   co_return view;
 }
@@ -83,9 +93,16 @@ awaitable<result<login_view>> chat_service::load_login_view(storage::user_ref us
   if (!friends) {
     co_return errc::unavailable;
   }
-  for (auto& f : *friends) {
-    const bool online = presence_.is_online(f.id);
-    view.friends.push_back({std::move(f), online});
+  std::vector<user_id> ids;
+  for (const auto& f : *friends) {
+    ids.push_back(f.id);
+  }
+  auto states = co_await online(std::move(ids));
+  if (!states) {
+    co_return states.error();
+  }
+  for (std::size_t i = 0; i < friends->size(); ++i) {
+    view.friends.push_back({std::move((*friends)[i]), (*states)[i]});
   }
   auto groups = co_await repo_.groups_of(user.id);
   if (!groups) {
@@ -99,11 +116,15 @@ awaitable<result<login_view>> chat_service::load_login_view(storage::user_ref us
     if (!*info) {
       continue;
     }
-    group_state state{*info, {}};
-    for (const auto& m : state.group->members) {
-      state.online.push_back(presence_.is_online(m.id));
+    std::vector<user_id> members;
+    for (const auto& m : (*info)->members) {
+      members.push_back(m.id);
     }
-    view.groups.push_back(std::move(state));
+    auto member_states = co_await online(std::move(members));
+    if (!member_states) {
+      co_return member_states.error();
+    }
+    view.groups.push_back(group_state{*info, std::move(*member_states)});
   }
   auto stored = co_await repo_.offline_messages(user.id);
   if (!stored) {
@@ -121,7 +142,35 @@ awaitable<result<login_view>> chat_service::load_login_view(storage::user_ref us
   co_return view;
 }
 
-void chat_service::logout(user_id user, const client_link* link) { presence_.unregister(user, link); }
+awaitable<void> chat_service::logout(user_id user, const client_link* link) {
+  presence_.unregister(user, link);
+  co_await cluster_.release(user);
+}
+
+// Online anywhere: here (presence) or on another node (cluster).
+awaitable<result<std::vector<bool>>> chat_service::online(std::vector<user_id> users) {
+  std::vector<bool> states(users.size());
+  std::vector<user_id> not_here;
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    states[i] = presence_.is_online(users[i]);
+    if (!states[i]) {
+      not_here.push_back(users[i]);
+    }
+  }
+  if (not_here.empty()) {
+    co_return states;
+  }
+  auto elsewhere = co_await cluster_.online_elsewhere(std::move(not_here));
+  if (!elsewhere) {
+    co_return errc::unavailable;
+  }
+  for (std::size_t i = 0, j = 0; i < users.size(); ++i) {
+    if (!states[i]) {
+      states[i] = (*elsewhere)[j++];
+    }
+  }
+  co_return states;
+}
 
 awaitable<result<void>> chat_service::add_friend(const storage::user_ref& self, user_id friend_id) {
   if (friend_id == self.id) {
@@ -161,7 +210,7 @@ awaitable<result<std::int64_t>> chat_service::send_one(const storage::user_ref& 
   const std::int64_t time = now_ms();
   const std::vector<user_id> recipients{to};
   auto frame = chat_frame(protocol::msgid::one_chat, from, "to", to, text, time);
-  auto delivered = co_await deliver(recipients, std::move(frame));
+  auto delivered = co_await deliver(recipients, std::move(frame), true);
   if (!delivered) {
     co_return delivered.error();
   }
@@ -190,27 +239,48 @@ awaitable<result<std::int64_t>> chat_service::send_group(const storage::user_ref
   const std::int64_t time = now_ms();
   // Serialised once; every member's queue shares the same buffer.
   auto frame = chat_frame(protocol::msgid::group_chat, from, "groupid", group, text, time);
-  auto delivered = co_await deliver(recipients, std::move(frame));
+  auto delivered = co_await deliver(recipients, std::move(frame), true);
   if (!delivered) {
     co_return delivered.error();
   }
   co_return time;
 }
 
+// Live to connections here; then to other nodes (unless the frame came from one); the rest is
+// stored. Store reservations are held until the store is done (see presence).
 awaitable<result<void>> chat_service::deliver(const std::vector<user_id>& recipients,
-                                              std::shared_ptr<const std::string> frame) {
+                                              std::shared_ptr<const std::string> frame, bool may_forward) {
   std::vector<presence::reservation> reservations;
-  std::vector<storage::offline_append> to_store;
+  std::vector<user_id> not_here;
   for (user_id r : recipients) {
     if (auto reserved = presence_.deliver_or_reserve(r, outbound{frame, r})) {
       reservations.push_back(std::move(*reserved));
-      to_store.push_back({r, std::string(body_of(*frame))});
+      not_here.push_back(r);
     }
+  }
+  if (not_here.empty()) {
+    co_return result<void>{};
+  }
+  if (may_forward) {
+    // A cluster that cannot be reached: store for everyone not here (never lose a message).
+    auto left = co_await cluster_.forward(not_here, frame);
+    if (left) {
+      not_here = std::move(*left);
+    }
+  }
+  std::vector<storage::offline_append> to_store;
+  for (user_id r : not_here) {
+    to_store.push_back({r, std::string(body_of(*frame))});
   }
   if (!to_store.empty() && !co_await repo_.store_offline(std::move(to_store))) {
     co_return errc::unavailable;
   }
   co_return result<void>{};
+}
+
+awaitable<result<void>> chat_service::deliver_forwarded(std::vector<user_id> recipients,
+                                                        std::shared_ptr<const std::string> frame) {
+  co_return co_await deliver(recipients, std::move(frame), false);
 }
 
 awaitable<result<void>> chat_service::store_undelivered(std::vector<outbound> frames) {

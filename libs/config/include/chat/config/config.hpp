@@ -64,9 +64,21 @@ struct security_section {
   std::size_t argon2_memlimit_kib = 19456; // OWASP: m=19 MiB
 };
 
+// [redis]: present = cluster mode (presence and delivery across nodes through Redis);
+// absent = a single node with an in-process broker.
+struct redis_section {
+  bool enabled = false;                    // set when the file has a [redis] section
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 6379;
+  std::string password;                    // AUTH when non-empty
+  milliseconds connect_timeout{1000};      // connect_timeout_ms
+  milliseconds command_timeout{1000};      // command_timeout_ms
+};
+
 struct server_config {
   server_section server;
   mysql_section mysql;
+  redis_section redis;
   limits_section limits;
   heartbeat_section heartbeat;
   log_section log;

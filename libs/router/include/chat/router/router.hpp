@@ -22,7 +22,7 @@ class router {
   awaitable<void> dispatch(connection& conn, std::string_view frame_body);
 
   // Called when the connection ends: the user (if any) goes offline.
-  void disconnected(connection& conn);
+  awaitable<void> disconnected(connection& conn);
 
  private:
   using handler = awaitable<void> (router::*)(connection&, const protocol::envelope&);

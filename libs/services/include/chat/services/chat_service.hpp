@@ -5,6 +5,7 @@
 #include <chat/asio/awaitable.hpp>
 #include <chat/config/config.hpp>
 #include <chat/services/accounts.hpp>
+#include <chat/services/cluster.hpp>
 #include <chat/services/directory.hpp>
 #include <chat/services/link.hpp>
 #include <chat/services/presence.hpp>
@@ -44,7 +45,7 @@ struct login_view {
 class chat_service {
  public:
   chat_service(storage::repository& repo, accounts& accounts, directory& directory, presence& presence,
-               std::chrono::milliseconds store_wait_limit);
+               cluster& cluster, std::chrono::milliseconds store_wait_limit);
 
   awaitable<result<storage::user_ref>> register_user(std::string name, std::string password);
 
@@ -53,7 +54,7 @@ class chat_service {
   awaitable<result<login_view>> login(std::optional<user_id> id, std::optional<std::string> name,
                                       std::string password, std::shared_ptr<client_link> link);
   // The user is offline from now on: later messages to it are stored.
-  void logout(user_id user, const client_link* link);
+  awaitable<void> logout(user_id user, const client_link* link);
 
   awaitable<result<void>> add_friend(const storage::user_ref& self, user_id friend_id);
   awaitable<result<group_id>> create_group(const storage::user_ref& self, std::string name, std::string description);
@@ -66,16 +67,23 @@ class chat_service {
   // Stores chat frames a closing connection could not write, in their order.
   awaitable<result<void>> store_undelivered(std::vector<outbound> frames);
 
+  // A chat frame another node forwarded to users it believes are here: delivered to their
+  // connections, or stored for those who have left.
+  awaitable<result<void>> deliver_forwarded(std::vector<user_id> recipients, std::shared_ptr<const std::string> frame);
+
   presence& online() noexcept { return presence_; }
 
  private:
-  awaitable<result<void>> deliver(const std::vector<user_id>& recipients, std::shared_ptr<const std::string> frame);
+  awaitable<result<void>> deliver(const std::vector<user_id>& recipients, std::shared_ptr<const std::string> frame,
+                                  bool may_forward);
+  awaitable<result<std::vector<bool>>> online(std::vector<user_id> users);
   awaitable<result<login_view>> load_login_view(storage::user_ref user);
 
   storage::repository& repo_;
   accounts& accounts_;
   directory& directory_;
   presence& presence_;
+  cluster& cluster_;
   std::chrono::milliseconds store_wait_limit_;
 };
 
