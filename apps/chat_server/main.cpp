@@ -1,5 +1,6 @@
 // chat_server: parses arguments, loads the config, wires the libraries together and runs
 // the io_context until SIGINT/SIGTERM, then shuts down gracefully and exits 0.
+#include <chat/broker/redis_broker.hpp>
 #include <chat/config/config.hpp>
 #include <chat/router/router.hpp>
 #include <chat/server/server.hpp>
@@ -8,6 +9,7 @@
 #include <chat/services/cluster.hpp>
 #include <chat/services/directory.hpp>
 #include <chat/services/presence.hpp>
+#include <chat/services/redis_cluster.hpp>
 #include <chat/storage/mysql_repository.hpp>
 
 #include <CLI/CLI.hpp>
@@ -47,6 +49,35 @@ std::size_t thread_count(std::size_t configured) {
   return configured != 0 ? configured : std::max(1u, std::thread::hardware_concurrency());
 }
 
+broker::redis_config redis_config(const config::redis_section& cfg) {
+  broker::redis_config rc;
+  rc.host = cfg.host;
+  rc.port = cfg.port;
+  rc.password = cfg.password;
+  rc.connect_timeout = cfg.connect_timeout;
+  rc.command_timeout = cfg.command_timeout;
+  return rc;
+}
+
+// How long a dead node's liveness key survives: within the protocol's bound of
+// 2 x idle_timeout for its users to log in elsewhere, and short enough to recover quickly.
+std::chrono::milliseconds node_ttl(const config::heartbeat_section& cfg) {
+  using std::chrono::milliseconds;
+  return std::clamp(cfg.idle_timeout, milliseconds(1000), milliseconds(10000));
+}
+
+// Clients first (their logouts release cluster claims), then this node's liveness, then Redis.
+awaitable<void> shutdown(server::server& server, broker::redis_broker* redis, services::redis_cluster* cluster,
+                         std::chrono::milliseconds grace) {
+  co_await server.shutdown(grace);
+  if (cluster != nullptr) {
+    co_await cluster->stop();
+  }
+  if (redis != nullptr) {
+    redis->stop();
+  }
+}
+
 int run(const config::server_config& cfg) {
   setup_logging(cfg.log);
   auto log = spdlog::get("main");
@@ -63,12 +94,31 @@ int run(const config::server_config& cfg) {
 
   services::password_hasher hasher(cfg.security);
   services::accounts accounts(repo, hasher, cfg.limits);
-  services::directory directory(repo);
   services::presence presence;
-  services::single_node_cluster cluster;
-  services::chat_service chat(repo, accounts, directory, presence, cluster, cfg.mysql.query_timeout);
+
+  // Cluster mode when [redis] is configured; otherwise this node is the whole service.
+  std::unique_ptr<broker::redis_broker> redis;
+  std::unique_ptr<services::redis_cluster> redis_cluster;
+  services::single_node_cluster single_node;
+  services::cluster* cluster = &single_node;
+  if (cfg.redis.enabled) {
+    redis = std::make_unique<broker::redis_broker>(ioc.get_executor(), redis_config(cfg.redis));
+    redis_cluster = std::make_unique<services::redis_cluster>(ioc.get_executor(), *redis, cfg.server.node_id,
+                                                              node_ttl(cfg.heartbeat));
+    cluster = redis_cluster.get();
+  }
+
+  services::directory directory(repo, *cluster);
+  services::chat_service chat(ioc.get_executor(), repo, accounts, directory, presence, *cluster,
+                              cfg.mysql.query_timeout);
   router::router router(chat, cfg.limits);
   server::server server(ioc, router, chat, cfg);
+  if (redis) {
+    redis_cluster->start([&chat](auto recipients, auto frame) { chat.accept_forwarded(std::move(recipients), std::move(frame)); },
+                         [&presence] { return presence.online_users(); });
+    redis->start();
+    log->info("cluster mode: Redis at {}:{}", cfg.redis.host, cfg.redis.port);
+  }
   server.start();
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -77,7 +127,8 @@ int run(const config::server_config& cfg) {
       return;
     }
     log->info("signal {}: shutting down", signo);
-    asio::co_spawn(ioc, server.shutdown(cfg.server.shutdown_grace), [&](std::exception_ptr) { ioc.stop(); });
+    asio::co_spawn(ioc, shutdown(server, redis.get(), redis_cluster.get(), cfg.server.shutdown_grace),
+                   [&](std::exception_ptr) { ioc.stop(); });
   });
 
   std::vector<std::jthread> pool;

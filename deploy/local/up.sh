@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# Brings up a local chatd on 127.0.0.1: a private MariaDB and one chat_server node
-# (data, logs and PIDs under .local/ in the checkout), installing packages and building first
-# if needed. Ports: CHAT_PORT (default 6000), CHAT_DB_PORT (default 23306).
+# Brings up a local chatd on 127.0.0.1, installing packages and building first if needed:
+#   up.sh            a private MariaDB and Redis, two chat_server nodes (6000, 6001) and an
+#                    nginx stream load balancer in front of them (8000): connect to 8000
+#   up.sh --single   a private MariaDB and one chat_server (6000), no Redis, no nginx
+# Data, logs and PIDs live under .local/ in the checkout. Ports can be overridden with
+# CHAT_PORT (first node), CHAT_LB_PORT, CHAT_DB_PORT and CHAT_REDIS_PORT.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
+mode=cluster
+[ "${1:-}" = "--single" ] && mode=single
 port=${CHAT_PORT:-6000}
+lb_port=${CHAT_LB_PORT:-8000}
 db_port=${CHAT_DB_PORT:-23306}
+redis_port=${CHAT_REDIS_PORT:-26379}
 state=$root/.local
 mkdir -p "$state"
 
@@ -16,15 +23,18 @@ if [ ! -f build/release/build.ninja ]; then
   cmake --preset release >/dev/null
 fi
 cmake --build --preset release --target chat_server
+binary=$root/build/release/apps/chat_server/chat_server
 
 deploy/local/mariadb.sh start "$state/mariadb" "$db_port"
 
-cat >"$state/chat_server.toml" <<TOML
+# node_config N PORT: the config of node N (see deploy/config/ for the documented keys).
+node_config() {
+  cat <<TOML
 # Written by deploy/local/up.sh; see deploy/config/chat_server.toml for every key.
 [server]
 listen_address = "127.0.0.1"
-port = $port
-node_id = "local1"
+port = $2
+node_id = "node$1"
 
 [mysql]
 host = "127.0.0.1"
@@ -33,8 +43,33 @@ user = "chat"
 password = "chatpw"
 database = "chat"
 TOML
+  if [ "$mode" = cluster ]; then
+    printf '\n[redis]\nhost = "127.0.0.1"\nport = %s\n' "$redis_port"
+  fi
+}
 
-deploy/local/node.sh start "$state/node1" "$root/build/release/apps/chat_server/chat_server" \
-  "$state/chat_server.toml" "$port"
-echo "chatd is up: chat_server on 127.0.0.1:$port (log: .local/node1/server.log), MariaDB on 127.0.0.1:$db_port"
-echo "stop it with deploy/local/down.sh"
+if [ "$mode" = single ]; then
+  node_config 1 "$port" >"$state/node1.toml"
+  deploy/local/node.sh start "$state/node1" "$binary" "$state/node1.toml" "$port"
+  echo "chatd is up (single node): chat_server on 127.0.0.1:$port, MariaDB on 127.0.0.1:$db_port"
+  echo "logs: .local/node1/server.log; stop with deploy/local/down.sh"
+  exit 0
+fi
+
+deploy/local/redis.sh start "$state/redis" "$redis_port"
+port2=$((port + 1))
+node_config 1 "$port" >"$state/node1.toml"
+node_config 2 "$port2" >"$state/node2.toml"
+deploy/local/node.sh start "$state/node1" "$binary" "$state/node1.toml" "$port"
+deploy/local/node.sh start "$state/node2" "$binary" "$state/node2.toml" "$port2"
+
+# nginx with the documented stream config, its ports rewritten, under a private prefix.
+mkdir -p "$state/nginx/logs"
+sed -e "s/127\.0\.0\.1:6000/127.0.0.1:$port/" -e "s/127\.0\.0\.1:6001/127.0.0.1:$port2/" \
+    -e "s/listen 127\.0\.0\.1:8000/listen 127.0.0.1:$lb_port/" \
+    deploy/nginx/chat_stream.conf >"$state/nginx/nginx.conf"
+deploy/local/nginx.sh start "$state/nginx" "$lb_port"
+
+echo "chatd is up: nginx on 127.0.0.1:$lb_port -> chat_server nodes on 127.0.0.1:$port and :$port2"
+echo "MariaDB on 127.0.0.1:$db_port, Redis on 127.0.0.1:$redis_port; logs under .local/"
+echo "stop with deploy/local/down.sh"

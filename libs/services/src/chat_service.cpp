@@ -3,6 +3,10 @@
 #include <chat/protocol/message.hpp>
 #include <chat/services/chat_service.hpp>
 
+#include <chat/asio/logging.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/json/object.hpp>
 
 #include <chrono>
@@ -43,14 +47,16 @@ std::string offline_frame(std::string_view stored_payload) {
   return protocol::encode_frame(body);
 }
 
-chat_service::chat_service(storage::repository& repo, accounts& accounts, directory& directory, presence& presence,
-                           cluster& cluster, std::chrono::milliseconds store_wait_limit)
+chat_service::chat_service(asio::any_io_executor background, storage::repository& repo, accounts& accounts,
+                           directory& directory, presence& presence, cluster& cluster,
+                           std::chrono::milliseconds store_wait_limit)
     : repo_(repo),
       accounts_(accounts),
       directory_(directory),
       presence_(presence),
       cluster_(cluster),
-      store_wait_limit_(store_wait_limit) {}
+      store_wait_limit_(store_wait_limit),
+      background_(std::move(background)) {}
 
 awaitable<result<storage::user_ref>> chat_service::register_user(std::string name, std::string password) {
   auto user = co_await accounts_.register_user(std::move(name), std::move(password));
@@ -278,9 +284,46 @@ awaitable<result<void>> chat_service::deliver(const std::vector<user_id>& recipi
   co_return result<void>{};
 }
 
-awaitable<result<void>> chat_service::deliver_forwarded(std::vector<user_id> recipients,
-                                                        std::shared_ptr<const std::string> frame) {
-  co_return co_await deliver(recipients, std::move(frame), false);
+void chat_service::accept_forwarded(std::vector<user_id> recipients, std::shared_ptr<const std::string> frame) {
+  pending_store p;
+  for (user_id r : recipients) {
+    if (auto reserved = presence_.deliver_or_reserve(r, outbound{frame, r})) {
+      p.reservations.push_back(std::move(*reserved));
+      p.rows.push_back({r, std::string(body_of(*frame))});
+    }
+  }
+  if (p.rows.empty()) {
+    return;
+  }
+  std::lock_guard lock(forwarded_mutex_);
+  forwarded_.push_back(std::move(p));
+  if (!forwarded_worker_) {
+    forwarded_worker_ = true;
+    asio::co_spawn(background_, store_forwarded(), asio::detached);
+  }
+}
+
+// One worker at a time, so stores happen in arrival order (per-sender order for offline users).
+awaitable<void> chat_service::store_forwarded() {
+  for (;;) {
+    std::vector<pending_store> batch;
+    {
+      std::lock_guard lock(forwarded_mutex_);
+      if (forwarded_.empty()) {
+        forwarded_worker_ = false;
+        co_return;
+      }
+      batch.swap(forwarded_);
+    }
+    std::vector<storage::offline_append> rows;
+    for (auto& p : batch) {
+      std::move(p.rows.begin(), p.rows.end(), std::back_inserter(rows));
+    }
+    const auto count = rows.size();
+    if (!co_await repo_.store_offline(std::move(rows))) {
+      named_logger("chat")->error("lost {} forwarded messages for users who left: storage unavailable", count);
+    }
+  }  // reservations are released here, after the store
 }
 
 awaitable<result<void>> chat_service::store_undelivered(std::vector<outbound> frames) {

@@ -38,10 +38,12 @@ void directory::remember_user(user_id user) {
 }
 
 awaitable<result<std::shared_ptr<const group_info>>> directory::group(group_id id) {
+  // Without a version (cluster store unreachable) the cached list is the best we have.
+  auto version = co_await cluster_.group_version(id);
   std::uint64_t seen;
   {
     std::lock_guard lock(mutex_);
-    if (auto it = groups_.find(id); it != groups_.end()) {
+    if (auto it = groups_.find(id); it != groups_.end() && (!version || it->second->version == *version)) {
       co_return it->second;
     }
     seen = generation_;
@@ -62,6 +64,7 @@ awaitable<result<std::shared_ptr<const group_info>>> directory::group(group_id i
   info->name = std::move((*record)->name);
   info->description = std::move((*record)->description);
   info->members = std::move(*members);
+  info->version = version ? *version : 0;
   std::shared_ptr<const group_info> snapshot = std::move(info);
   publish(snapshot, seen);
   co_return snapshot;
@@ -80,11 +83,13 @@ awaitable<result<group_id>> directory::create_group(const storage::user_ref& cre
   if (!id) {
     co_return id.error() == storage::errc::duplicate ? errc::create_group_error : errc::unavailable;
   }
+  auto version = co_await cluster_.bump_group_version(*id);
   auto info = std::make_shared<group_info>();
   info->id = *id;
   info->name = std::move(name);
   info->description = std::move(description);
   info->members.push_back({creator.id, creator.name, storage::group_role::creator});
+  info->version = version ? *version : 0;
   std::lock_guard lock(mutex_);
   ++generation_;
   groups_[*id] = std::move(info);
@@ -105,19 +110,12 @@ awaitable<result<void>> directory::join_group(group_id id, const storage::user_r
   if (auto joined = co_await repo_.join_group(id, user.id); !joined) {
     co_return errc::unavailable;
   }
+  // Other nodes see the new version and reload; here the next reader reloads too (a local
+  // in-place update could hide another node's concurrent change).
+  co_await cluster_.bump_group_version(id);
   std::lock_guard lock(mutex_);
   ++generation_;
-  auto it = groups_.find(id);
-  if (it == groups_.end()) {
-    co_return result<void>{};  // evicted meanwhile: the next reader loads it from the database
-  }
-  auto next = std::make_shared<group_info>(*it->second);
-  if (!next->has_member(user.id)) {
-    auto pos = std::lower_bound(next->members.begin(), next->members.end(), user.id,
-                                [](const storage::group_member& m, user_id u) { return m.id < u; });
-    next->members.insert(pos, {user.id, user.name, storage::group_role::normal});
-  }
-  it->second = std::move(next);
+  groups_.erase(id);
   co_return result<void>{};
 }
 

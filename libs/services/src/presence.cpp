@@ -48,6 +48,19 @@ std::size_t presence::online_count() const {
   return n;
 }
 
+std::vector<user_id> presence::online_users() const {
+  std::vector<user_id> users;
+  for (auto& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    for (const auto& [id, e] : s.users) {
+      if (e.link) {
+        users.push_back(id);
+      }
+    }
+  }
+  return users;
+}
+
 std::optional<presence::reservation> presence::deliver_or_reserve(user_id user, const outbound& msg) {
   auto& s = shard_of(user);
   std::lock_guard lock(s.mutex);

@@ -11,7 +11,10 @@
 #include <chat/services/presence.hpp>
 #include <chat/storage/repository.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include <cstdint>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,8 +47,9 @@ struct login_view {
 // protocol::errc values (as error_code); errc::unavailable means nothing was changed.
 class chat_service {
  public:
-  chat_service(storage::repository& repo, accounts& accounts, directory& directory, presence& presence,
-               cluster& cluster, std::chrono::milliseconds store_wait_limit);
+  // `background` runs the store of forwarded messages for users who have left.
+  chat_service(asio::any_io_executor background, storage::repository& repo, accounts& accounts, directory& directory,
+               presence& presence, cluster& cluster, std::chrono::milliseconds store_wait_limit);
 
   awaitable<result<storage::user_ref>> register_user(std::string name, std::string password);
 
@@ -68,8 +72,9 @@ class chat_service {
   awaitable<result<void>> store_undelivered(std::vector<outbound> frames);
 
   // A chat frame another node forwarded to users it believes are here: delivered to their
-  // connections, or stored for those who have left.
-  awaitable<result<void>> deliver_forwarded(std::vector<user_id> recipients, std::shared_ptr<const std::string> frame);
+  // connections now, or stored for those who have left (in arrival order, in the background).
+  // Any thread; never blocks.
+  void accept_forwarded(std::vector<user_id> recipients, std::shared_ptr<const std::string> frame);
 
   presence& online() noexcept { return presence_; }
 
@@ -78,6 +83,12 @@ class chat_service {
                                   bool may_forward);
   awaitable<result<std::vector<bool>>> online(std::vector<user_id> users);
   awaitable<result<login_view>> load_login_view(storage::user_ref user);
+  awaitable<void> store_forwarded();
+
+  struct pending_store {
+    std::vector<presence::reservation> reservations;
+    std::vector<storage::offline_append> rows;
+  };
 
   storage::repository& repo_;
   accounts& accounts_;
@@ -85,6 +96,10 @@ class chat_service {
   presence& presence_;
   cluster& cluster_;
   std::chrono::milliseconds store_wait_limit_;
+  asio::any_io_executor background_;
+  std::mutex forwarded_mutex_;
+  std::vector<pending_store> forwarded_;  // guarded by forwarded_mutex_
+  bool forwarded_worker_ = false;         // guarded by forwarded_mutex_
 };
 
 // The body of a stored frame with "offline":true added (PROTOCOL.md: the live object plus that flag).

@@ -7,6 +7,7 @@
 
 #include <boost/system/result.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,12 @@ class cluster {
   // no node took: the caller stores the message for them.
   virtual awaitable<boost::system::result<std::vector<user_id>>> forward(std::vector<user_id> recipients,
                                                                          std::shared_ptr<const std::string> frame) = 0;
+
+  // A counter of membership changes of the group, cluster-wide: a node whose cached member
+  // list has another version reloads it, so a join on one node is seen at once on all.
+  virtual awaitable<boost::system::result<std::int64_t>> group_version(group_id group) = 0;
+  // Records a membership change (after it is in the database); returns the new version.
+  virtual awaitable<boost::system::result<std::int64_t>> bump_group_version(group_id group) = 0;
 };
 
 // The cluster of one: every claim succeeds, nobody is elsewhere, nothing can be forwarded.
@@ -46,6 +53,9 @@ class single_node_cluster final : public cluster {
                                                                  std::shared_ptr<const std::string>) override {
     co_return recipients;
   }
+  // Every change goes through this node's own cache: versions are not needed.
+  awaitable<boost::system::result<std::int64_t>> group_version(group_id) override { co_return 0; }
+  awaitable<boost::system::result<std::int64_t>> bump_group_version(group_id) override { co_return 0; }
 };
 
 }  // namespace chat::services

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chat/asio/awaitable.hpp>
+#include <chat/services/cluster.hpp>
 #include <chat/services/link.hpp>
 #include <chat/storage/repository.hpp>
 
@@ -27,6 +28,7 @@ struct group_info {
   std::string name;
   std::string description;
   std::vector<storage::group_member> members;  // ordered by user id
+  std::int64_t version = 0;                    // cluster::group_version it was loaded at
 
   bool has_member(user_id user) const noexcept;
 };
@@ -34,13 +36,14 @@ struct group_info {
 // Thread-safe. Errors: protocol::errc::unavailable when the database cannot answer.
 class directory {
  public:
-  explicit directory(storage::repository& repo) : repo_(repo) {}
+  directory(storage::repository& repo, cluster& cluster) : repo_(repo), cluster_(cluster) {}
 
   // Whether the user exists. Users are never deleted, so a positive answer is cached forever.
   awaitable<result<bool>> user_exists(user_id user);
   void remember_user(user_id user);
 
-  // The group, or nullptr when there is no such group.
+  // The group, or nullptr when there is no such group. In a cluster this costs one version
+  // check; the member list is reloaded only when another node changed it.
   awaitable<result<std::shared_ptr<const group_info>>> group(group_id id);
 
   // Creates a group with its creator as the first member.
@@ -55,6 +58,7 @@ class directory {
   void publish(std::shared_ptr<const group_info> info, std::uint64_t seen_generation);
 
   storage::repository& repo_;
+  cluster& cluster_;
   std::mutex mutex_;
   std::unordered_map<user_id, bool> users_;
   std::unordered_map<group_id, std::shared_ptr<const group_info>> groups_;

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 namespace chat::services {
 
@@ -30,6 +31,8 @@ class presence {
 
   bool is_online(user_id user) const;
   std::size_t online_count() const;
+  // A snapshot of the users logged in here.
+  std::vector<user_id> online_users() const;
 
   // Hands `msg` to the user's link when it is online and accepting; otherwise returns a
   // reservation the caller holds until the message is stored.

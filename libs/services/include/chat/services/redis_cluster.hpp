@@ -1,0 +1,67 @@
+// The cluster over Redis: which node holds which user, node liveness, and forwarding chat
+// frames to the node that holds the recipient (pub/sub on one channel per node).
+#pragma once
+
+#include <chat/asio/awaitable.hpp>
+#include <chat/broker/redis_broker.hpp>
+#include <chat/services/cluster.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace chat::services {
+
+// Keys: chat:node:<node>  liveness, refreshed every ttl/3, expires ttl after the node died;
+//       chat:user:<id>    the node holding the user (no expiry: stale once its node is dead);
+//       chat:gver:<id>    membership version of a group (see cluster::group_version).
+// A claim succeeds unless a *live* other node holds the user, so a dead node's users can log
+// in elsewhere once its liveness key has expired.
+class redis_cluster final : public cluster {
+ public:
+  // Called in Redis's order, on the subscriber's strand, for every frame forwarded to this node.
+  using inbound_handler = std::function<void(std::vector<user_id> recipients, std::shared_ptr<const std::string> frame)>;
+  // The users logged in here, to claim again after Redis lost its data (a restart).
+  using local_users_fn = std::function<std::vector<user_id>()>;
+
+  redis_cluster(const asio::any_io_executor& ex, broker::redis_broker& broker, std::string node_id,
+                std::chrono::milliseconds node_ttl);
+
+  // Subscribes to this node's channel and starts the liveness heartbeat. Call once, before
+  // the broker starts.
+  void start(inbound_handler on_inbound, local_users_fn local_users);
+  // Stops the heartbeat and removes this node's liveness key (its users become claimable).
+  awaitable<void> stop();
+
+  awaitable<boost::system::result<bool>> claim(user_id user) override;
+  awaitable<void> release(user_id user) override;
+  awaitable<boost::system::result<std::vector<bool>>> online_elsewhere(std::vector<user_id> users) override;
+  awaitable<boost::system::result<std::vector<user_id>>> forward(std::vector<user_id> recipients,
+                                                                 std::shared_ptr<const std::string> frame) override;
+  awaitable<boost::system::result<std::int64_t>> group_version(group_id group) override;
+  awaitable<boost::system::result<std::int64_t>> bump_group_version(group_id group) override;
+
+ private:
+  awaitable<void> heartbeat();
+  awaitable<void> reclaim_all();
+  // For each user: the live node holding it other than this one, or "" (none / dead / here).
+  awaitable<boost::system::result<std::vector<std::string>>> holders(const std::vector<user_id>& users);
+
+  asio::any_io_executor ex_;  // a strand: the heartbeat and its timer
+  broker::redis_broker& broker_;
+  std::string node_id_;
+  std::string node_key_;
+  std::chrono::milliseconds node_ttl_;
+  asio::steady_timer timer_;
+  local_users_fn local_users_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<bool> reclaim_needed_{false};
+};
+
+}  // namespace chat::services
