@@ -16,57 +16,14 @@
 #   MARIADB_STOP_TIMEOUT   seconds to wait for it to exit after SIGTERM (default 30)
 set -euo pipefail
 
-prog=$(basename "$0")
-
-die() {
-  echo "$prog: $*" >&2
-  exit 1
-}
+source "$(dirname "$0")/lib.sh"
 
 usage() {
   echo "usage: $prog start DIR PORT | stop DIR | kill DIR" >&2
   exit 2
 }
 
-# True while the process exists and is not a zombie (orphans are reaped late here, and a
-# zombie has already released its files and ports).
-alive() {
-  local pid=$1 state
-  [ -r "/proc/$pid/stat" ] || return 1
-  state=$(sed -e 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
-}
-
-# Prints the pid from DIR/mysqld.pid when that process is a live mariadbd, else nothing.
-running_pid() {
-  local dir=$1 pid
-  [ -s "$dir/mysqld.pid" ] || return 0
-  pid=$(tr -dc 0-9 <"$dir/mysqld.pid")
-  [ -n "$pid" ] || return 0
-  if alive "$pid" && grep -qE '^(mariadbd|mysqld)$' "/proc/$pid/comm" 2>/dev/null; then
-    echo "$pid"
-  fi
-}
-
-# Waits up to $2 seconds for process $1 to be gone.
-wait_gone() {
-  local pid=$1 limit=$2 i
-  for ((i = 0; i < limit * 20; i++)); do
-    alive "$pid" || return 0
-    sleep 0.05
-  done
-  return 1
-}
-
-log_tail() {
-  local dir=$1
-  for f in "$dir/error.log" "$dir/stdout.log"; do
-    if [ -s "$f" ]; then
-      echo "--- last lines of $f ---" >&2
-      tail -n 25 "$f" >&2
-    fi
-  done
-}
+running_pid() { pid_of "$1/mysqld.pid" '^(mariadbd|mysqld)$'; }
 
 client() {
   local dir=$1
@@ -136,13 +93,13 @@ cmd_start() {
       break
     fi
     if ! alive "$pid"; then
-      log_tail "$dir"
+      log_tail "$dir/error.log" "$dir/stdout.log"
       die "mariadbd exited during start-up (dir $dir, port $port)"
     fi
     sleep 0.1
   done
   if [ $ok -ne 1 ]; then
-    log_tail "$dir"
+    log_tail "$dir/error.log" "$dir/stdout.log"
     die "mariadbd did not answer within ${limit}s (dir $dir, port $port)"
   fi
 
@@ -173,17 +130,11 @@ cmd_stop_or_kill() {
   [ -d "$dir" ] || return 0  # never started: nothing to do
   pid=$(running_pid "$dir")
   [ -n "$pid" ] || return 0  # not running: nothing to do
-  kill "-$signal" "$pid" 2>/dev/null || true
   if [ "$signal" = TERM ]; then
-    local limit=${MARIADB_STOP_TIMEOUT:-30}
-    if ! wait_gone "$pid" "$limit"; then
-      kill -KILL "$pid" 2>/dev/null || true
-      wait_gone "$pid" 10 || die "mariadbd (pid $pid) survived SIGKILL"
-      die "mariadbd (pid $pid) did not exit within ${limit}s of SIGTERM; killed it"
-    fi
+    stop_pid "$pid" mariadbd TERM "${MARIADB_STOP_TIMEOUT:-30}"
     rm -f "$dir/mysqld.pid"
   else
-    wait_gone "$pid" 10 || die "mariadbd (pid $pid) survived SIGKILL"
+    stop_pid "$pid" mariadbd KILL 10
   fi
 }
 

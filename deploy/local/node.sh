@@ -2,50 +2,42 @@
 # Starts or stops one chat_server process in the background, tracked by a PID file.
 #   node.sh start DIR BINARY CONFIG PORT   (log DIR/server.log, pid DIR/server.pid; waits for PORT)
 #   node.sh stop DIR                       (SIGTERM, waits for the exit; SIGKILL after 15 s)
+#   node.sh kill DIR                       (SIGKILL: a crash, for trying failover)
 set -euo pipefail
 
 cmd=${1:?usage: node.sh start DIR BINARY CONFIG PORT | stop DIR}
 dir=${2:?directory}
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+source "$(dirname "$0")/lib.sh"
 
 case "$cmd" in
   start)
     binary=${3:?binary} config=${4:?config} port=${5:?port}
     mkdir -p "$dir"
-    if [ -f "$dir/server.pid" ] && kill -0 "$(cat "$dir/server.pid")" 2>/dev/null; then
-      echo "chat_server already running (pid $(cat "$dir/server.pid"))"
-      exit 0
-    fi
+    [ -n "$(pid_of "$dir/server.pid" '^chat_server')" ] && exit 0
     setsid "$binary" --config "$config" </dev/null >"$dir/server.log" 2>&1 &
     pid=$!
     echo "$pid" >"$dir/server.pid"
     for _ in $(seq 1 200); do
       port_open "$port" && exit 0
-      if ! kill -0 "$pid" 2>/dev/null; then
-        echo "chat_server exited during start-up:" >&2
-        tail -n 20 "$dir/server.log" >&2
-        exit 1
+      if ! alive "$pid"; then
+        log_tail "$dir/server.log"
+        die "chat_server exited during start-up"
       fi
       sleep 0.05
     done
-    echo "chat_server did not listen on port $port within 10 s:" >&2
-    tail -n 20 "$dir/server.log" >&2
-    exit 1
+    log_tail "$dir/server.log"
+    die "chat_server did not listen on port $port within 10 s"
     ;;
   stop)
-    [ -f "$dir/server.pid" ] || exit 0
-    pid=$(cat "$dir/server.pid")
-    if kill -TERM "$pid" 2>/dev/null; then
-      for _ in $(seq 1 300); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-      done
-      if kill -0 "$pid" 2>/dev/null; then
-        echo "chat_server (pid $pid) ignored SIGTERM for 15 s: killing it" >&2
-        kill -KILL "$pid" 2>/dev/null || true
-      fi
-    fi
+    pid=$(pid_of "$dir/server.pid" '^chat_server')
+    # SIGTERM: GOING_AWAY to clients, undeliverable chat stored, exit 0.
+    [ -n "$pid" ] && stop_pid "$pid" chat_server TERM 15
+    rm -f "$dir/server.pid"
+    ;;
+  kill)
+    pid=$(pid_of "$dir/server.pid" '^chat_server')
+    [ -n "$pid" ] && stop_pid "$pid" chat_server KILL 10
     rm -f "$dir/server.pid"
     ;;
   *)

@@ -15,59 +15,17 @@
 #   REDIS_STOP_TIMEOUT    seconds to wait for it to exit after SIGTERM (default 10)
 set -euo pipefail
 
-prog=$(basename "$0")
 server_bin=${REDIS_SERVER:-redis-server}
 cli_bin=${REDIS_CLI:-redis-cli}
 
-die() {
-  echo "$prog: $*" >&2
-  exit 1
-}
+source "$(dirname "$0")/lib.sh"
 
 usage() {
   echo "usage: $prog start DIR PORT | stop DIR | kill DIR" >&2
   exit 2
 }
 
-# True while the process exists and is not a zombie (orphans are reaped late here, and a
-# zombie has already released its port).
-alive() {
-  local pid=$1 state
-  [ -r "/proc/$pid/stat" ] || return 1
-  state=$(sed -e 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
-}
-
-# Prints the pid from DIR/redis.pid when that process is a live redis-server, else nothing.
-running_pid() {
-  local dir=$1 pid
-  [ -s "$dir/redis.pid" ] || return 0
-  pid=$(tr -dc 0-9 <"$dir/redis.pid")
-  [ -n "$pid" ] || return 0
-  if alive "$pid" && grep -q '^redis-server' "/proc/$pid/comm" 2>/dev/null; then
-    echo "$pid"
-  fi
-}
-
-# Waits up to $2 seconds for process $1 to be gone.
-wait_gone() {
-  local pid=$1 limit=$2 i
-  for ((i = 0; i < limit * 20; i++)); do
-    alive "$pid" || return 0
-    sleep 0.05
-  done
-  return 1
-}
-
-log_tail() {
-  local dir=$1
-  for f in "$dir/redis.log" "$dir/stdout.log"; do
-    if [ -s "$f" ]; then
-      echo "--- last lines of $f ---" >&2
-      tail -n 25 "$f" >&2
-    fi
-  done
-}
+running_pid() { pid_of "$1/redis.pid" '^redis-server'; }
 
 # The process id reported by the server answering on the port ("" if none answers; never
 # fails, so that set -e/pipefail do not end the script while the server is still starting).
@@ -113,12 +71,12 @@ cmd_start() {
       return 0
     fi
     if ! alive "$pid"; then
-      log_tail "$dir"
+      log_tail "$dir/redis.log" "$dir/stdout.log"
       die "redis-server exited during start-up (dir $dir, port $port)"
     fi
     sleep 0.05
   done
-  log_tail "$dir"
+  log_tail "$dir/redis.log" "$dir/stdout.log"
   die "redis-server did not answer within ${limit}s (dir $dir, port $port)"
 }
 
@@ -130,16 +88,10 @@ cmd_stop_or_kill() {
   [ -d "$dir" ] || return 0  # never started: nothing to do
   pid=$(running_pid "$dir")
   [ -n "$pid" ] || return 0  # not running: nothing to do
-  kill "-$signal" "$pid" 2>/dev/null || true
   if [ "$signal" = TERM ]; then
-    local limit=${REDIS_STOP_TIMEOUT:-10}
-    if ! wait_gone "$pid" "$limit"; then
-      kill -KILL "$pid" 2>/dev/null || true
-      wait_gone "$pid" 10 || die "redis-server (pid $pid) survived SIGKILL"
-      die "redis-server (pid $pid) did not exit within ${limit}s of SIGTERM; killed it"
-    fi
+    stop_pid "$pid" redis-server TERM "${REDIS_STOP_TIMEOUT:-10}"
   else
-    wait_gone "$pid" 10 || die "redis-server (pid $pid) survived SIGKILL"
+    stop_pid "$pid" redis-server KILL 10
   fi
   rm -f "$dir/redis.pid"
 }
