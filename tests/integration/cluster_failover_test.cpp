@@ -233,18 +233,21 @@ class traffic {
 
   std::vector<flow>& flows() { return flows_; }
 
-  // Sends the next message of every flow that has fewer than `window` unanswered and last
-  // sent at least `gap` ago.
-  void send_some(std::size_t window, millis gap) {
+  // Every `gap`, sends up to `burst` more messages of every flow, as long as it has fewer
+  // than `window` unanswered.
+  void send_some(std::size_t window, int burst, millis gap) {
     const auto now = steady::now();
     for (auto& f : flows_) {
-      if (f.pending.size() < window && now - f.last_send >= gap) {
+      if (now - f.last_send < gap) {
+        continue;
+      }
+      f.last_send = now;
+      for (int i = 0; i < burst && f.pending.size() < window; ++i) {
         const int k = f.sent++;
         conns_[f.sender]->send(f.groupid != 0 ? group_chat_req(f.groupid, f.text(k), f.cid(k))
                                               : chat_req(f.to, f.text(k), f.cid(k)));
         f.pending.emplace(k, now);
         f.sent_at.push_back(now);
-        f.last_send = now;
       }
     }
   }
@@ -440,8 +443,11 @@ TEST(ClusterFailover, RedisRestartedMidTrafficLosesAndDuplicatesNoAcknowledgedMe
   flows[4] = {.name = "a2>g", .from = &a2, .sender = A2, .groupid = g.id, .receivers = {{A1, false}, {B2, true}}};
   traffic t({&a1, &a2, &b1, &b2}, {&c_a1, &c_a2, &c_b1, &c_b2}, std::move(flows));
 
-  constexpr std::size_t window = 8;
-  constexpr millis gap{20};
+  // Per flow: a fast stream (at most 400 messages/s), so that messages are in flight when
+  // Redis dies.
+  constexpr std::size_t window = 16;
+  constexpr int burst = 4;
+  constexpr millis gap{10};
   const auto start = steady::now();
   const auto kill_at = start + 1500ms;
   constexpr millis outage{2000};
@@ -472,7 +478,7 @@ TEST(ClusterFailover, RedisRestartedMidTrafficLosesAndDuplicatesNoAcknowledgedMe
         break;
       }
     }
-    t.send_some(window, gap);
+    t.send_some(window, burst, gap);
     keep.tick();
     t.pump(10ms);
   }

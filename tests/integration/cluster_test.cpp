@@ -476,6 +476,37 @@ TEST(Cluster, LoginOnTheOtherNodeWhileOnlineIs3AndLeavesTheSessionAlone) {
   ping_barrier(c2);
 }
 
+TEST(Cluster, SimultaneousLoginsOfOneUserOnBothNodesLetExactlyOneIn) {
+  constexpr std::size_t rounds = 20;
+  const auto u = register_accounts(node1_port(), rounds + 1, "race");
+  const account& witness = u[rounds];
+  client cw = connect_as(node2_port(), witness);
+  for (std::size_t i = 0; i < rounds; ++i) {
+    const account& a = u[i];
+    SCOPED_TRACE("round " + std::to_string(i) + ", user " + a.name);
+    client c1(node1_port(), "node1");
+    client c2(node2_port(), "node2");
+    // Both requests leave before either answer is read.
+    c1.send(login_id_req(a.id, a.pwd));
+    c2.send(login_id_req(a.id, a.pwd));
+    const auto f1 = c1.recv();
+    const auto f2 = c2.recv();
+    const bool in1 = int_field(f1, "msgid") == 2 && int_field(f1, "errno") == 0;
+    const bool in2 = int_field(f2, "msgid") == 2 && int_field(f2, "errno") == 0;
+    ASSERT_NE(in1, in2) << "node1: " << json::serialize(f1) << "\n node2: " << json::serialize(f2);
+    client& winner = in1 ? c1 : c2;
+    client& loser = in1 ? c2 : c1;
+    EXPECT_TRUE(is_ack(in1 ? f2 : f1, 2, 3));
+    winner.recv_n(static_cast<std::size_t>(int_field(in1 ? f1 : f2, "offline").value_or(0)));
+    expect_error_reply(loser, chat_req(witness.id, "x"), 9, 5);  // the loser is not logged in
+    winner.send(chat_req(witness.id, "I won " + std::to_string(i)));
+    EXPECT_TRUE(is_chat(cw.recv(), a, witness.id, "I won " + std::to_string(i)));
+    cw.send(chat_req(a.id, "to the winner " + std::to_string(i)));
+    EXPECT_TRUE(is_chat(winner.recv(), witness, a.id, "to the winner " + std::to_string(i)));
+  }
+  ping_barrier(cw);
+}
+
 TEST(Cluster, LoginOutOrCloseThenLoginOnTheOtherNodeWorks) {
   const auto u = register_accounts(node1_port(), 2, "mv");
   const account& a = u[0];  // moves between the nodes
@@ -611,8 +642,8 @@ TEST(Cluster, ThousandMessagesFromNode1ToNode2ArriveInOrderEachOnce) {
     }
   }
   // Nothing more for either of them.
-  ping_barrier(ca);
-  ping_barrier(cb);
+  keepalive::barrier(ca);
+  keepalive::barrier(cb);
   std::cout << "[ info ] " << total << " messages node1 -> node2 in " << since(start).count() << " ms\n";
 }
 

@@ -5,6 +5,8 @@
 #include <chat_test/env.hpp>
 #include <chat_test/process.hpp>
 
+#include <boost/json/serialize.hpp>
+
 #include <poll.h>
 
 #include <algorithm>
@@ -102,6 +104,23 @@ void keepalive::tick() {
 bool keepalive::is_keepalive_pong(const json::object& f) {
   const auto cid = string_field(f, "cid");
   return int_field(f, "msgid") == 16 && cid && cid->starts_with("keepalive-");
+}
+
+void keepalive::barrier(client& c, millis timeout) {
+  static unsigned n = 0;
+  const std::string cid = "barrier-ka-" + std::to_string(n++);
+  c.send(ping_req(cid));
+  const auto deadline = steady::now() + timeout;
+  for (;;) {
+    const auto f = c.recv(std::max(millis{0}, std::chrono::ceil<millis>(deadline - steady::now())));
+    if (int_field(f, "msgid") == 16 && string_field(f, "cid") == cid) {
+      return;
+    }
+    if (!is_keepalive_pong(f)) {
+      throw test_error("[" + c.label() + "] expected the PONG for cid " + cid + " as the next frame, got " +
+                       json::serialize(f));
+    }
+  }
 }
 
 // --- collect ---

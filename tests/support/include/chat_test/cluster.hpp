@@ -63,6 +63,8 @@ class keepalive {
   void add(client& c);
   void tick();
   static bool is_keepalive_pong(const json::object& f);
+  // ping_barrier() for a connection that gets keepalive PINGs: their PONGs are skipped.
+  static void barrier(client& c, millis timeout = default_timeout);
 
  private:
   millis interval_;
