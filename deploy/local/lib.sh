@@ -16,6 +16,11 @@ alive() {
   [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
 }
 
+# read_pid FILE: the number in FILE, or nothing.
+read_pid() {
+  [ -s "$1" ] && tr -dc 0-9 <"$1" || true
+}
+
 # pid_of FILE NAME_REGEX: the PID in FILE when that process is alive and its name matches
 # (a stale file whose PID was reused by something else prints nothing).
 pid_of() {
