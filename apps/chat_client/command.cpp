@@ -289,6 +289,22 @@ parse_result parse_command(std::string_view line) {
   };
   auto no_args = [&] { return in.at_end(); };
 
+  // An unquoted number is an id, anything else a name (ID|NAME arguments).
+  auto set_user = [&](auto& w) -> std::string {
+    if (!w.quoted && all_digits(w.text)) {
+      auto id = parse_positive(w.text);
+      if (!id) {
+        return "ids are positive integers";
+      }
+      cmd.user.id = *id;
+      return {};
+    }
+    if (auto e = check_name("the name", w.text); !e.empty()) {
+      return e;
+    }
+    cmd.user.name = std::move(w.text);
+    return {};
+  };
   switch (ci->kind) {
     case command_kind::reg: {
       auto w = one_word();
@@ -306,17 +322,8 @@ parse_result parse_command(std::string_view line) {
       if (!w) {
         return error.empty() ? usage(ci->kind) : fail(error);
       }
-      if (!w->quoted && all_digits(w->text)) {
-        auto id = parse_positive(w->text);
-        if (!id) {
-          return fail("ids are positive integers");
-        }
-        cmd.user.id = *id;
-      } else {
-        if (auto e = check_name("the name", w->text); !e.empty()) {
-          return fail(e);
-        }
-        cmd.user.name = std::move(w->text);
+      if (auto e = set_user(*w); !e.empty()) {
+        return fail(e);
       }
       break;
     }
@@ -325,17 +332,8 @@ parse_result parse_command(std::string_view line) {
       if (!w) {
         return error.empty() ? usage(ci->kind) : fail(error);
       }
-      if (!w->quoted && all_digits(w->text)) {
-        auto id = parse_positive(w->text);
-        if (!id) {
-          return fail("ids are positive integers");
-        }
-        cmd.user.id = *id;
-      } else {
-        if (auto e = check_name("the name", w->text); !e.empty()) {
-          return fail(e);
-        }
-        cmd.user.name = std::move(w->text);
+      if (auto e = set_user(*w); !e.empty()) {
+        return fail(e);
       }
       cmd.text = in.rest();
       if (cmd.text.empty()) {
