@@ -29,39 +29,6 @@ millis since(steady::time_point t) {
   return std::chrono::duration_cast<millis>(steady::now() - t);
 }
 
-// Sorts an array of objects by "id" (the protocol does not order lists), recursively for the
-// groups' "users".
-json::array by_id(json::array a) {
-  for (auto& v : a) {
-    if (v.is_object() && v.as_object().contains("users") && v.as_object()["users"].is_array()) {
-      v.as_object()["users"] = by_id(v.as_object()["users"].as_array());
-    }
-  }
-  std::sort(a.begin(), a.end(), [](const json::value& x, const json::value& y) {
-    const auto ix = x.is_object() ? int_field(x.as_object(), "id").value_or(0) : 0;
-    const auto iy = y.is_object() ? int_field(y.as_object(), "id").value_or(0) : 0;
-    return ix < iy;
-  });
-  return a;
-}
-
-json::array list_of(const json::object& ack, std::string_view key) {
-  const auto* v = ack.if_contains(key);
-  return v != nullptr && v->is_array() ? by_id(v->as_array()) : json::array{};
-}
-
-json::object friend_entry(const account& a, std::string_view state) {
-  return {{"id", a.id}, {"name", a.name}, {"state", state}};
-}
-
-json::object member(const account& a, std::string_view state, std::string_view role) {
-  return {{"id", a.id}, {"name", a.name}, {"state", state}, {"role", role}};
-}
-
-json::object group_entry(const group& g, std::string_view desc, json::array users) {
-  return {{"id", g.id}, {"groupname", g.name}, {"groupdesc", desc}, {"users", by_id(std::move(users))}};
-}
-
 void logout(client& c) {
   EXPECT_TRUE(is_ack(c.request({{"msgid", 13}}), 14, 0)) << "[" << c.label() << "] LOGINOUT";
 }

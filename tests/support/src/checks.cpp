@@ -2,6 +2,8 @@
 #include <chat_test/checks.hpp>
 #include <chat_test/session.hpp>
 
+#include <algorithm>
+
 #include <boost/json/serialize.hpp>
 
 #include <chrono>
@@ -189,6 +191,39 @@ void expect_error_reply(client& c, std::string_view body, int err, std::optional
 void expect_error_reply(client& c, const json::object& body, int err, std::optional<std::int64_t> req,
                         const std::optional<json::value>& cid) {
   expect_error_reply(c, std::string_view(json::serialize(body)), err, req, cid);
+}
+
+// Sorts an array of objects by their "id" (the protocol does not order lists), recursively
+// for groups' "users".
+boost::json::array by_id(boost::json::array a) {
+  for (auto& v : a) {
+    if (v.is_object() && v.as_object().contains("users") && v.as_object()["users"].is_array()) {
+      v.as_object()["users"] = by_id(v.as_object()["users"].as_array());
+    }
+  }
+  std::sort(a.begin(), a.end(), [](const boost::json::value& x, const boost::json::value& y) {
+    const auto ix = x.is_object() ? int_field(x.as_object(), "id").value_or(0) : 0;
+    const auto iy = y.is_object() ? int_field(y.as_object(), "id").value_or(0) : 0;
+    return ix < iy;
+  });
+  return a;
+}
+
+boost::json::array list_of(const boost::json::object& ack, std::string_view key) {
+  const auto* v = ack.if_contains(key);
+  return v != nullptr && v->is_array() ? by_id(v->as_array()) : boost::json::array{};
+}
+
+boost::json::object friend_entry(const account& a, std::string_view state) {
+  return {{"id", a.id}, {"name", a.name}, {"state", state}};
+}
+
+boost::json::object member(const account& a, std::string_view state, std::string_view role) {
+  return {{"id", a.id}, {"name", a.name}, {"state", state}, {"role", role}};
+}
+
+boost::json::object group_entry(const group& g, std::string_view desc, boost::json::array users) {
+  return {{"id", g.id}, {"groupname", g.name}, {"groupdesc", desc}, {"users", by_id(std::move(users))}};
 }
 
 }  // namespace chat_test

@@ -6,6 +6,8 @@
 #include <chat_test/session.hpp>
 
 #include <gtest/gtest.h>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstdint>
@@ -58,5 +60,13 @@ void expect_error_reply(client& c, const json::object& body, int err, std::optio
 
 // Milliseconds since the Unix epoch (the server's `time` uses the same clock).
 std::int64_t now_ms();
+
+// LOGIN_MSG_ACK contents. The protocol does not order lists, so these sort by "id"
+// (recursively for the groups' "users") before comparing.
+boost::json::array by_id(boost::json::array a);
+boost::json::array list_of(const boost::json::object& ack, std::string_view key);
+boost::json::object friend_entry(const account& a, std::string_view state);
+boost::json::object member(const account& a, std::string_view state, std::string_view role);
+boost::json::object group_entry(const group& g, std::string_view desc, boost::json::array users);
 
 }  // namespace chat_test
