@@ -26,16 +26,7 @@ using namespace test;
 using boost::system::error_code;
 using clock_type = std::chrono::steady_clock;
 
-class RedisBroker : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto port = env_port("CHAT_TEST_REDIS_PORT");
-    if (!port)
-      GTEST_SKIP() << "CHAT_TEST_REDIS_PORT is not set (start one with deploy/local/redis.sh)";
-    port_ = *port;
-  }
-  std::uint16_t port_ = 0;
-};
+class RedisBroker : public with_redis {};
 
 // What a subscriber received, safe to read from the test's coroutine (handlers run on the
 // subscriber's strand).

@@ -27,16 +27,7 @@ using clock_type = std::chrono::steady_clock;
 // g++ 12: arguments written inside a co_await expression can be bit-copied, so every command
 // is built first (`auto op = c.command({...})`) and awaited separately.
 
-class RedisClient : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto port = env_port("CHAT_TEST_REDIS_PORT");
-    if (!port)
-      GTEST_SKIP() << "CHAT_TEST_REDIS_PORT is not set (start one with deploy/local/redis.sh)";
-    port_ = *port;
-  }
-  std::uint16_t port_ = 0;
-};
+class RedisClient : public with_redis {};
 
 // A loopback port nothing listens on (bound once by us, then released).
 std::uint16_t closed_port() {

@@ -6,6 +6,7 @@
 #include <chat/broker/redis_config.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
@@ -24,6 +25,20 @@ using namespace std::chrono_literals;
 std::optional<std::uint16_t> env_port(const char* name);
 // A string from the environment, or "" when unset.
 std::string env_string(const char* name);
+
+// Base of the tests that need the Redis of the fixture: skipped when CHAT_TEST_REDIS_PORT
+// is not set, port_ holds it otherwise.
+class with_redis : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto port = env_port("CHAT_TEST_REDIS_PORT");
+    if (!port) {
+      GTEST_SKIP() << "CHAT_TEST_REDIS_PORT is not set (start one with deploy/local/redis.sh)";
+    }
+    port_ = *port;
+  }
+  std::uint16_t port_ = 0;
+};
 
 // Short timeouts, so that failure paths are quick to test.
 redis_config fast_config(std::uint16_t port);

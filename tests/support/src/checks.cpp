@@ -122,16 +122,18 @@ testing::AssertionResult is_error_any(const json::object& f, int err) {
   return is_ack(f, 17, err);
 }
 
-testing::AssertionResult is_chat(const json::object& f, const account& from, std::int64_t to, std::string_view msg,
-                                 bool offline) {
-  std::set<std::string> keys{"msgid", "id", "name", "to", "msg", "time"};
+// A delivered chat object: exactly these keys, these values, a positive server time.
+static testing::AssertionResult is_chat_object(const json::object& f, std::int64_t msgid, const account& from,
+                                        const char* target_key, std::int64_t target, std::string_view msg,
+                                        bool offline, std::string_view what) {
+  std::set<std::string> keys{"msgid", "id", "name", target_key, "msg", "time"};
   if (offline) {
     keys.insert("offline");
   }
   if (auto d = key_diff(f, keys); !d.empty()) {
-    return failure(f, "one-to-one chat message has the wrong keys:" + d);
+    return failure(f, std::string(what) + " has the wrong keys:" + d);
   }
-  json::object expected{{"msgid", 5}, {"id", from.id}, {"name", from.name}, {"to", to}, {"msg", msg}};
+  json::object expected{{"msgid", msgid}, {"id", from.id}, {"name", from.name}, {target_key, target}, {"msg", msg}};
   if (offline) {
     expected["offline"] = true;
   }
@@ -144,26 +146,14 @@ testing::AssertionResult is_chat(const json::object& f, const account& from, std
   return testing::AssertionSuccess();
 }
 
+testing::AssertionResult is_chat(const json::object& f, const account& from, std::int64_t to, std::string_view msg,
+                                 bool offline) {
+  return is_chat_object(f, 5, from, "to", to, msg, offline, "one-to-one chat message");
+}
+
 testing::AssertionResult is_group_chat(const json::object& f, const account& from, std::int64_t groupid,
                                        std::string_view msg, bool offline) {
-  std::set<std::string> keys{"msgid", "id", "name", "groupid", "msg", "time"};
-  if (offline) {
-    keys.insert("offline");
-  }
-  if (auto d = key_diff(f, keys); !d.empty()) {
-    return failure(f, "group chat message has the wrong keys:" + d);
-  }
-  json::object expected{{"msgid", 12}, {"id", from.id}, {"name", from.name}, {"groupid", groupid}, {"msg", msg}};
-  if (offline) {
-    expected["offline"] = true;
-  }
-  if (auto r = has_fields(f, expected); !r) {
-    return r;
-  }
-  if (!int_field(f, "time") || *int_field(f, "time") <= 0) {
-    return failure(f, "time must be a positive integer");
-  }
-  return testing::AssertionSuccess();
+  return is_chat_object(f, 12, from, "groupid", groupid, msg, offline, "group chat message");
 }
 
 testing::AssertionResult is_chat_ack(const json::object& f, const cid_arg& cid_in) {
