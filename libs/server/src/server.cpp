@@ -13,12 +13,16 @@ namespace {
 
 std::shared_ptr<spdlog::logger> logger() { return named_logger("net"); }
 
+// Deadlines are enforced at most this late (PROTOCOL.md allows 1 s for the heartbeat).
+constexpr std::chrono::milliseconds sweep_period{250};
+
 }  // namespace
 
 server::server(asio::io_context& ioc, router::router& router, services::chat_service& chat,
                const config::server_config& config)
     : ioc_(ioc),
       acceptor_(ioc),
+      sweep_timer_(ioc),
       router_(router),
       chat_(chat),
       config_(config),
@@ -33,6 +37,7 @@ void server::start() {
   acceptor_.listen(asio::socket_base::max_listen_connections);
   logger()->info("listening on {}:{}", endpoint.address().to_string(), acceptor_.local_endpoint().port());
   asio::co_spawn(ioc_, accept_loop(), asio::detached);
+  asio::co_spawn(ioc_, sweep_loop(), asio::detached);
 }
 
 std::uint16_t server::port() const { return acceptor_.local_endpoint().port(); }
@@ -67,6 +72,22 @@ awaitable<void> server::accept_loop() {
       sessions_.emplace(s.get(), s);
     }
     session::start(s);
+  }
+}
+
+awaitable<void> server::sweep_loop() {
+  for (;;) {
+    sweep_timer_.expires_after(sweep_period);
+    if (auto [ec] = co_await sweep_timer_.async_wait(use_nothrow); ec) {
+      co_return;
+    }
+    const auto now = session::clock::now();
+    std::lock_guard lock(mutex_);
+    for (const auto& [raw, weak] : sessions_) {
+      if (auto s = weak.lock()) {
+        s->check_deadline(now);
+      }
+    }
   }
 }
 

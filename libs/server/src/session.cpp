@@ -9,7 +9,7 @@
 
 namespace chat::server {
 
-using clock = std::chrono::steady_clock;
+using clock = session::clock;
 
 namespace {
 
@@ -43,8 +43,6 @@ constexpr std::chrono::seconds drain_limit{5};
 session::session(asio::ip::tcp::socket socket, router::router& router, services::chat_service& chat,
                  const session_options& options, finished_handler on_finished)
     : socket_(std::move(socket)),
-      wake_(socket_.get_executor()),
-      watchdog_(socket_.get_executor()),
       writer_done_signal_(socket_.get_executor()),
       decoder_(options.max_frame_bytes),
       router_(router),
@@ -53,33 +51,34 @@ session::session(asio::ip::tcp::socket socket, router::router& router, services:
       on_finished_(std::move(on_finished)),
       peer_(endpoint_text(socket_)),
       last_frame_(clock::now()),
-      unauthenticated_since_(last_frame_) {}
+      unauthenticated_since_(last_frame_),
+      deadline_((last_frame_ + std::min(options.idle_timeout, options.login_timeout)).time_since_epoch().count()) {}
 
 void session::start(const std::shared_ptr<session>& self) {
   logger()->info("connection open peer={}", self->peer_);
-  const auto ex = self->socket_.get_executor();
-  asio::co_spawn(ex, writer(self), log_exception);
-  asio::co_spawn(ex, watchdog(self), log_exception);
-  asio::co_spawn(ex, reader(self), log_exception);
+  boost::system::error_code ignored;
+  self->socket_.non_blocking(true, ignored);  // the reader's speculative read must not block
+  self->wait_readable();
 }
 
 // ---- reader -------------------------------------------------------------------------------
 
-awaitable<void> session::reader(std::shared_ptr<session> self) {
-  std::string close_reason = "closed by peer";
-  // Once draining (bad length, going away) the writer flushes and closes the socket; until
-  // then input is read and dropped, so the peer sees our last frame instead of a reset.
-  bool discarding = false;
-  for (;;) {
+// Reads and dispatches while bytes are there. When the socket has nothing more, the reader
+// ends and a readiness wait (a small callback: no coroutine, and no buffer unless a partial
+// frame is pending) starts it again, so an idle connection costs little memory.
+awaitable<void> session::reader(std::shared_ptr<session> self, boost::system::error_code ec) {
+  while (!ec) {
     auto space = self->decoder_.prepare(read_chunk);
-    auto [ec, n] = co_await self->socket_.async_read_some(asio::buffer(space.data(), space.size()), use_nothrow);
+    const std::size_t n = self->socket_.read_some(asio::buffer(space.data(), space.size()), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      self->decoder_.shrink();  // frees the buffer only when no partial frame is in it
+      self->wait_readable();
+      co_return;
+    }
     if (ec) {
-      if (ec != asio::error::eof && ec != asio::error::operation_aborted && ec != asio::error::connection_reset) {
-        close_reason = ec.message();
-      }
       break;
     }
-    if (discarding) {
+    if (self->discarding_) {
       continue;
     }
     self->decoder_.commit(n);
@@ -91,12 +90,12 @@ awaitable<void> session::reader(std::shared_ptr<session> self) {
       if (status == protocol::frame_decoder::status::bad_length) {
         // The stream cannot be trusted any more: answer, flush and close.
         self->drain(protocol::to_frame(protocol::make_error(protocol::errc::frame_too_large, {}, std::nullopt, nullptr)));
-        close_reason = "bad frame length";
-        discarding = true;
+        self->close_reason_ = "bad frame length";
+        self->discarding_ = true;
         break;
       }
       if (!self->accepting_requests()) {
-        discarding = true;  // going away or closed: requests still buffered are not served
+        self->discarding_ = true;  // going away or closed: requests still buffered are not served
         break;
       }
       self->last_frame_ = clock::now();
@@ -105,28 +104,38 @@ awaitable<void> session::reader(std::shared_ptr<session> self) {
       if (was_logged_in && !self->user) {
         self->unauthenticated_since_ = clock::now();
       }
+      self->update_deadline();
     }
   }
-  co_await self->finish(close_reason);
+  std::string reason = self->close_reason_;
+  if (ec != asio::error::eof && ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
+      ec != asio::error::bad_descriptor) {
+    reason = ec.message();
+  }
+  co_await self->finish(std::move(reason));
+}
+
+void session::wait_readable() {
+  socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
+    asio::co_spawn(self->socket_.get_executor(), reader(self, ec), log_exception);
+  });
 }
 
 // ---- writer -------------------------------------------------------------------------------
 
+// Runs while there is something to write; the next frame queued after it ends starts another.
 awaitable<void> session::writer(std::shared_ptr<session> self) {
   std::vector<services::outbound> batch;
   std::vector<asio::const_buffer> buffers;
   for (;;) {
     {
-      std::unique_lock lock(self->mutex_);
+      std::lock_guard lock(self->mutex_);
       if (self->queue_.empty() && self->replay_.empty()) {
-        if (self->state_ != state::open) {
-          break;  // draining is done, or the socket is gone
+        if (self->state_ == state::open) {
+          self->writer_running_ = false;
+          co_return;
         }
-        self->writer_waiting_ = true;
-        lock.unlock();
-        self->wake_.expires_at(clock::time_point::max());
-        co_await self->wake_.async_wait(use_nothrow);
-        continue;
+        break;  // draining is done, or the socket is gone
       }
       // Coalesce: one write for many queued frames.
       std::size_t bytes = 0;
@@ -143,7 +152,7 @@ awaitable<void> session::writer(std::shared_ptr<session> self) {
         self->replay_.pop_front();
       }
       if (self->replay_.empty()) {
-        self->release_held_locked();
+        (void)self->release_held_locked();  // this writer is running: nothing to start
       }
     }
     buffers.clear();
@@ -171,8 +180,11 @@ awaitable<void> session::writer(std::shared_ptr<session> self) {
     batch.clear();
   }
   self->close_socket();
-  // finish() stores the spill only after this point, so nothing can be stored out of order.
-  self->writer_done_ = true;
+  {
+    // finish() stores the spill only after this point, so nothing can be stored out of order.
+    std::lock_guard lock(self->mutex_);
+    self->writer_running_ = false;
+  }
   self->writer_done_signal_.cancel();
 }
 
@@ -181,51 +193,75 @@ bool session::accepting_requests() {
   return state_ == state::open;
 }
 
-void session::wake_writer_locked() {
-  if (writer_waiting_) {
-    writer_waiting_ = false;
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->wake_.cancel(); });
+bool session::claim_writer_locked() {
+  if (writer_running_ || state_ == state::closed || state_ == state::finished) {
+    return false;
+  }
+  writer_running_ = true;
+  return true;
+}
+
+void session::spawn_writer() { asio::co_spawn(socket_.get_executor(), writer(shared_from_this()), log_exception); }
+
+// ---- deadlines ----------------------------------------------------------------------------
+
+void session::check_deadline(clock::time_point now) {
+  auto due = deadline_.load(std::memory_order_relaxed);
+  if (now.time_since_epoch().count() < due) {
+    return;
+  }
+  // Post once per deadline: the strand sets the next one.
+  if (deadline_.compare_exchange_strong(due, clock::time_point::max().time_since_epoch().count(),
+                                        std::memory_order_relaxed)) {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->expire(); });
   }
 }
 
-// ---- watchdog -----------------------------------------------------------------------------
+void session::update_deadline() {
+  auto deadline = last_frame_ + options_.idle_timeout;
+  if (!user) {
+    deadline = std::min(deadline, unauthenticated_since_ + options_.login_timeout);
+  }
+  std::lock_guard lock(mutex_);
+  if (state_ == state::draining) {
+    deadline = drain_deadline_;
+  } else if (state_ != state::open) {
+    return;  // closing: no deadline applies any more
+  }
+  deadline_.store(deadline.time_since_epoch().count(), std::memory_order_relaxed);
+}
 
-awaitable<void> session::watchdog(std::shared_ptr<session> self) {
-  for (;;) {
-    auto deadline = self->last_frame_ + self->options_.idle_timeout;
-    if (!self->user) {
-      deadline = std::min(deadline, self->unauthenticated_since_ + self->options_.login_timeout);
+void session::expire() {
+  const auto now = clock::now();
+  state current;
+  clock::time_point drain_deadline;
+  {
+    std::lock_guard lock(mutex_);
+    current = state_;
+    drain_deadline = drain_deadline_;
+  }
+  if (current == state::draining && now >= drain_deadline) {
+    // A peer that does not read cannot hold a draining connection open.
+    close_socket();
+    return;
+  }
+  if (current == state::open) {
+    if (now >= last_frame_ + options_.idle_timeout) {
+      go_away("no frame within the heartbeat timeout");
+      return;
     }
-    self->watchdog_.expires_at(deadline);
-    co_await self->watchdog_.async_wait(use_nothrow);
-    state current;
-    {
-      std::lock_guard lock(self->mutex_);
-      current = self->state_;
-    }
-    if (current == state::draining) {
-      // A peer that does not read cannot hold a draining connection open.
-      self->watchdog_.expires_after(drain_limit);
-      co_await self->watchdog_.async_wait(use_nothrow);
-      self->close_socket();
-      co_return;
-    }
-    if (current != state::open) {
-      co_return;
-    }
-    const auto now = clock::now();
-    if (now >= self->last_frame_ + self->options_.idle_timeout) {
-      self->go_away("no frame within the heartbeat timeout");
-    } else if (!self->user && now >= self->unauthenticated_since_ + self->options_.login_timeout) {
-      self->go_away("not logged in within the login timeout");
+    if (!user && now >= unauthenticated_since_ + options_.login_timeout) {
+      go_away("not logged in within the login timeout");
+      return;
     }
   }
+  update_deadline();
 }
 
 // ---- outbound queue -----------------------------------------------------------------------
 
 bool session::enqueue(services::outbound msg, kind k) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   const bool chat = msg.store_for != 0;
   switch (state_) {
     case state::finished:
@@ -252,7 +288,10 @@ bool session::enqueue(services::outbound msg, kind k) {
     asio::post(socket_.get_executor(), [self = shared_from_this()] { self->close_socket(); });
     return true;
   }
-  wake_writer_locked();
+  if (claim_writer_locked()) {
+    lock.unlock();
+    spawn_writer();
+  }
   return true;
 }
 
@@ -262,7 +301,7 @@ void session::send(std::string frame) {
 
 std::vector<std::shared_ptr<const std::string>> session::replay_stored(
     std::vector<std::shared_ptr<const std::string>> frames, services::user_id recipient) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   if (state_ == state::finished) {
     return frames;
   }
@@ -273,7 +312,10 @@ std::vector<std::shared_ptr<const std::string>> session::replay_stored(
       spill_.push_back({std::move(f), recipient});
     }
   }
-  wake_writer_locked();
+  if (claim_writer_locked()) {
+    lock.unlock();
+    spawn_writer();
+  }
   return {};
 }
 
@@ -285,23 +327,24 @@ void session::hold_live() {
 }
 
 void session::release_live() {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   holding_ = false;
-  if (replay_.empty()) {
-    release_held_locked();
+  if (replay_.empty() && release_held_locked()) {
+    lock.unlock();
+    spawn_writer();
   }
 }
 
 // Live chat held during a login goes out once the login's stored messages are written.
-void session::release_held_locked() {
+bool session::release_held_locked() {
   if (holding_ || held_.empty() || state_ != state::open) {
-    return;
+    return false;
   }
   for (auto& m : held_) {
     queue_.push_back(std::move(m));
   }
   held_.clear();
-  wake_writer_locked();
+  return claim_writer_locked();
 }
 
 void session::go_away(std::string reason) {
@@ -310,7 +353,7 @@ void session::go_away(std::string reason) {
 }
 
 void session::drain(std::string last_frame) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   if (state_ != state::open) {
     return;
   }
@@ -333,9 +376,12 @@ void session::drain(std::string last_frame) {
   replay_.clear();
   held_.clear();
   spill_ = std::move(unwritten);
-  wake_writer_locked();
-  // Let the watchdog start the drain limit now.
-  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->watchdog_.cancel(); });
+  drain_deadline_ = clock::now() + drain_limit;
+  deadline_.store(drain_deadline_.time_since_epoch().count(), std::memory_order_relaxed);
+  if (claim_writer_locked()) {
+    lock.unlock();
+    spawn_writer();
+  }
 }
 
 // Moves every unwritten chat frame to the spill list, oldest first.
@@ -374,14 +420,19 @@ void session::close_socket() {
   boost::system::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
-  wake_.cancel();
-  watchdog_.cancel();
 }
 
 // Runs once, when the reader ends: store what could not be written, then go offline.
 awaitable<void> session::finish(std::string reason) {
   close_socket();
-  while (!writer_done_) {
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!writer_running_) {
+        break;
+      }
+    }
+    // The writer shares this strand: it cannot end between the check and this wait.
     writer_done_signal_.expires_at(clock::time_point::max());
     co_await writer_done_signal_.async_wait(use_nothrow);
   }

@@ -10,6 +10,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -38,9 +39,12 @@ class server {
 
  private:
   awaitable<void> accept_loop();
+  // One timer for every connection's heartbeat, login and drain deadline.
+  awaitable<void> sweep_loop();
 
   asio::io_context& ioc_;
   asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer sweep_timer_;
   router::router& router_;
   services::chat_service& chat_;
   const config::server_config& config_;

@@ -1,5 +1,7 @@
-// One client connection: a reader coroutine (frames -> router), a writer coroutine that
-// drains a bounded outbound queue with coalesced writes, and a heartbeat watchdog.
+// One client connection: a reader coroutine (frames -> router) and, while there is something to
+// write, a writer coroutine that drains a bounded outbound queue with coalesced writes. The
+// server's sweeper enforces the heartbeat, login and drain deadlines. An idle connection thus
+// holds one suspended coroutine and no buffers.
 #pragma once
 
 #include <chat/asio/awaitable.hpp>
@@ -11,10 +13,11 @@
 #include <chat/services/link.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/container/devector.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -42,8 +45,14 @@ class session final : public router::connection,
   session(asio::ip::tcp::socket socket, router::router& router, services::chat_service& chat,
           const session_options& options, finished_handler on_finished);
 
-  // Spawns the reader, writer and watchdog on the socket's strand.
+  using clock = std::chrono::steady_clock;
+
+  // Starts reading (on the socket's strand).
   static void start(const std::shared_ptr<session>& self);
+
+  // Called periodically by the server's sweeper, from any thread: once the connection's
+  // deadline (heartbeat, login or drain) has passed, the strand checks it and acts.
+  void check_deadline(clock::time_point now);
 
   // Sends ERROR_MSG errno 14, flushes what is queued and closes. Any thread; idempotent.
   void go_away(std::string reason);
@@ -69,24 +78,29 @@ class session final : public router::connection,
   };
   enum class kind { direct, live };
 
-  static awaitable<void> reader(std::shared_ptr<session> self);
+  // `ec`: how the readiness wait that started it ended.
+  static awaitable<void> reader(std::shared_ptr<session> self, boost::system::error_code ec);
+  void wait_readable();
   static awaitable<void> writer(std::shared_ptr<session> self);
-  static awaitable<void> watchdog(std::shared_ptr<session> self);
 
   bool enqueue(services::outbound msg, kind k);
   bool accepting_requests();
   // Queues a last frame, writes what is queued, then closes; later chat is stored.
   void drain(std::string last_frame);
-  void wake_writer_locked();
-  void release_held_locked();
+  // True when the caller must spawn_writer() once it has released the mutex (the writer may
+  // start inline and takes the mutex itself).
+  [[nodiscard]] bool claim_writer_locked();
+  void spawn_writer();
+  [[nodiscard]] bool release_held_locked();
+  // On the strand: the deadline has passed; go away, close, or set the next deadline.
+  void expire();
+  void update_deadline();
   void close_locked();
   void close_socket();
   awaitable<void> finish(std::string reason);
 
   asio::ip::tcp::socket socket_;
-  asio::steady_timer wake_;
-  asio::steady_timer watchdog_;
-  asio::steady_timer writer_done_signal_;  // cancelled when the writer has ended
+  asio::steady_timer writer_done_signal_;  // cancelled when a writer ends after the socket closed
   protocol::frame_decoder decoder_;
   router::router& router_;
   services::chat_service& chat_;
@@ -95,20 +109,28 @@ class session final : public router::connection,
   std::string peer_;
 
   // Strand-only state.
-  std::chrono::steady_clock::time_point last_frame_;
-  std::chrono::steady_clock::time_point unauthenticated_since_;
-  bool writer_done_ = false;
+  clock::time_point last_frame_;
+  clock::time_point unauthenticated_since_;
+  // Once draining (bad length, going away) the writer flushes and closes the socket; until
+  // then input is read and dropped, so the peer sees our last frame instead of a reset.
+  bool discarding_ = false;
+  const char* close_reason_ = "closed by peer";
+
+  // When the sweeper should next look at this connection (clock ticks); any thread.
+  std::atomic<clock::rep> deadline_;
 
   // Guarded by mutex_.
   std::mutex mutex_;
   state state_ = state::open;
-  std::deque<services::outbound> queue_;
-  std::deque<services::outbound> replay_;  // stored messages of the login, paced by the writer
+  // devector, not deque: an empty one allocates nothing, which idle connections notice.
+  boost::container::devector<services::outbound> queue_;
+  boost::container::devector<services::outbound> replay_;  // stored messages of the login, paced by the writer
   std::vector<services::outbound> held_;   // live chat waiting for the login and its replay
   std::vector<services::outbound> spill_;  // chat to store: the connection cannot write it
   std::size_t queued_bytes_ = 0;
+  clock::time_point drain_deadline_;  // set when draining starts
   bool holding_ = false;
-  bool writer_waiting_ = false;
+  bool writer_running_ = false;
 };
 
 }  // namespace chat::server
