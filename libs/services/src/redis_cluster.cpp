@@ -4,6 +4,9 @@
 #include <chat/protocol/message.hpp>
 #include <chat/services/redis_cluster.hpp>
 
+#include "forward_payload.hpp"
+
+#include <boost/asio/append.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -45,40 +48,68 @@ end
 return 0
 )lua";
 
-// Payload of a forwarded frame: "<id>,<id>,...\n<JSON body>".
-std::string forward_payload(const std::vector<user_id>& recipients, std::string_view body) {
-  std::string out;
-  for (user_id r : recipients) {
-    if (!out.empty()) {
-      out += ',';
-    }
-    out += std::to_string(r);
-  }
-  out += '\n';
-  out += body;
-  return out;
-}
+// Routes a batch of messages and publishes them, atomically with the presence it reads.
+// KEYS: the recipients' user keys, message after message.
+// ARGV: this node, node key prefix, channel prefix, user key prefix, then for each message its
+//       recipient count and its JSON body.
+// Each live other node gets one PUBLISH holding its records (forward_payload.hpp); returns
+// {message number, user id, ...} for every recipient no node took (offline, here, or its
+// node is gone or not subscribed).
+const std::string route_script = R"lua(
+local self, node_prefix, channel_prefix, user_prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local live, records, sent, nodes, left = {}, {}, {}, {}, {}
+local k = 1
+local message = 0
+for a = 5, #ARGV, 2 do
+  message = message + 1
+  local body = ARGV[a + 1]
+  local by_node = {}
+  for _ = 1, tonumber(ARGV[a]) do
+    local key = KEYS[k]
+    k = k + 1
+    local id = string.sub(key, #user_prefix + 1)
+    local holder = redis.call('GET', key)
+    if holder and holder ~= self then
+      if live[holder] == nil then
+        live[holder] = redis.call('EXISTS', node_prefix .. holder) == 1
+      end
+    end
+    if holder and holder ~= self and live[holder] then
+      if not by_node[holder] then
+        by_node[holder] = {}
+        if not records[holder] then
+          records[holder], sent[holder] = {}, {}
+          nodes[#nodes + 1] = holder
+        end
+      end
+      local ids = by_node[holder]
+      ids[#ids + 1] = id
+      local s = sent[holder]
+      s[#s + 1] = message
+      s[#s + 1] = tonumber(id)
+    else
+      left[#left + 1] = message
+      left[#left + 1] = tonumber(id)
+    end
+  end
+  for node, ids in pairs(by_node) do
+    local r = records[node]
+    r[#r + 1] = table.concat(ids, ',') .. '\n' .. #body .. '\n' .. body
+  end
+end
+for _, node in ipairs(nodes) do
+  if redis.call('PUBLISH', channel_prefix .. node, table.concat(records[node])) == 0 then
+    for _, v in ipairs(sent[node]) do
+      left[#left + 1] = v
+    end
+  end
+end
+return left
+)lua";
 
-bool parse_payload(std::string_view payload, std::vector<user_id>& recipients, std::string_view& body) {
-  const auto nl = payload.find('\n');
-  if (nl == std::string_view::npos) {
-    return false;
-  }
-  std::string_view ids = payload.substr(0, nl);
-  body = payload.substr(nl + 1);
-  while (!ids.empty()) {
-    const auto comma = ids.find(',');
-    const auto token = ids.substr(0, comma);
-    user_id id = 0;
-    auto [ptr, ec] = std::from_chars(token.data(), token.data() + token.size(), id);
-    if (ec != std::errc{} || ptr != token.data() + token.size() || id <= 0) {
-      return false;
-    }
-    recipients.push_back(id);
-    ids = comma == std::string_view::npos ? std::string_view{} : ids.substr(comma + 1);
-  }
-  return !recipients.empty() && !body.empty();
-}
+// Messages per route script: bounds how long one script holds Redis.
+constexpr std::size_t max_route_batch = 256;
+constexpr std::size_t max_route_bytes = 1u << 20;
 
 }  // namespace
 
@@ -95,13 +126,14 @@ void redis_cluster::start(inbound_handler on_inbound, local_users_fn local_users
   local_users_ = std::move(local_users);
   broker_.subscribe(channel_prefix + node_id_, [on_inbound = std::move(on_inbound)](std::string_view,
                                                                                       std::string_view payload) {
-    std::vector<user_id> recipients;
-    std::string_view body;
-    if (!parse_payload(payload, recipients, body)) {
-      logger()->error("dropped a malformed forwarded message ({} bytes)", payload.size());
+    std::vector<detail::forwarded_record> records;
+    if (!detail::parse_forward_payload(payload, records)) {
+      logger()->error("dropped malformed forwarded messages ({} bytes)", payload.size());
       return;
     }
-    on_inbound(std::move(recipients), std::make_shared<const std::string>(protocol::encode_frame(body)));
+    for (auto& r : records) {
+      on_inbound(std::move(r.recipients), std::make_shared<const std::string>(protocol::encode_frame(r.body)));
+    }
   });
   broker_.set_event_handler([this](broker::redis_event e) {
     logger()->info("redis {}", broker::to_string(e));
@@ -225,29 +257,110 @@ awaitable<boost::system::result<std::vector<bool>>> redis_cluster::online_elsewh
 
 awaitable<boost::system::result<std::vector<user_id>>> redis_cluster::forward(std::vector<user_id> recipients,
                                                                               std::shared_ptr<const std::string> frame) {
-  auto nodes = co_await holders(recipients);
-  if (!nodes) {
-    co_return recipients;  // cannot route: the caller stores for everyone
+  auto initiation = [this](auto done, asio::any_io_executor ex, std::vector<user_id> r,
+                           std::shared_ptr<const std::string> f) {
+    queue_route({std::move(r), std::move(f), std::move(ex), std::move(done)});
+  };
+  asio::any_io_executor ex = co_await asio::this_coro::executor;
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::vector<user_id>)>(
+      std::move(initiation), asio::use_awaitable, std::move(ex), std::move(recipients), std::move(frame));
+}
+
+void redis_cluster::queue_route(route_request request) {
+  {
+    std::lock_guard lock(route_mutex_);
+    routes_.push_back(std::move(request));
+    if (routing_) {
+      return;
+    }
+    routing_ = true;
   }
-  std::map<std::string, std::vector<user_id>> by_node;
-  std::vector<user_id> left;
-  for (std::size_t i = 0; i < recipients.size(); ++i) {
-    if ((*nodes)[i].empty()) {
-      left.push_back(recipients[i]);
-    } else {
-      by_node[(*nodes)[i]].push_back(recipients[i]);
+  // Outside the lock: co_spawn may start the loop inline, and it takes the lock.
+  asio::co_spawn(ex_, route_loop(), asio::detached);
+}
+
+// One batch at a time, in arrival order: messages of one sender keep their order because
+// Redis runs the scripts, and delivers their publications, in the order they were sent.
+awaitable<void> redis_cluster::route_loop() {
+  for (;;) {
+    std::vector<route_request> batch;
+    {
+      std::lock_guard lock(route_mutex_);
+      if (routes_.empty()) {
+        routing_ = false;
+        co_return;
+      }
+      std::size_t taken = 0;
+      std::size_t bytes = 0;
+      while (taken < routes_.size() && taken < max_route_batch && bytes < max_route_bytes) {
+        bytes += routes_[taken++].frame->size();
+      }
+      batch.assign(std::make_move_iterator(routes_.begin()), std::make_move_iterator(routes_.begin() + taken));
+      routes_.erase(routes_.begin(), routes_.begin() + taken);
+    }
+    auto left = co_await route(batch);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      // Resumes each sender on its own executor, never inline on this strand.
+      asio::post(batch[i].ex, asio::append(std::move(batch[i].done), std::move(left[i])));
     }
   }
-  const std::string_view body = std::string_view(*frame).substr(protocol::frame_header_bytes);
-  for (auto& [node, users] : by_node) {
-    // PUBLISH answers how many subscribers got it: 0 means that node is gone after all.
-    std::vector<std::string> cmd{"PUBLISH", channel_prefix + node, forward_payload(users, body)};
-    auto reply = co_await broker_.client().command(std::move(cmd));
-    if (!reply || reply->type != broker::resp_type::integer || reply->integer < 1) {
-      left.insert(left.end(), users.begin(), users.end());
+}
+
+awaitable<std::vector<std::vector<user_id>>> redis_cluster::route(const std::vector<route_request>& batch) {
+  boost::system::result<broker::resp_value> reply = errc::unavailable;
+  // EVALSHA; the script is loaded first when Redis does not know it (first use, a restart).
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (route_sha_.empty()) {
+      std::vector<std::string> load{"SCRIPT", "LOAD", route_script};
+      auto sha = co_await broker_.client().command(std::move(load));
+      if (!sha || !sha->is_string()) {
+        reply = std::move(sha);
+        break;
+      }
+      route_sha_ = std::move(sha->string);
     }
+    reply = co_await broker_.client().command(route_command(batch));
+    if (!reply || !reply->is_error() || !reply->string.starts_with("NOSCRIPT")) {
+      break;
+    }
+    route_sha_.clear();
+  }
+  std::vector<std::vector<user_id>> left(batch.size());
+  if (reply && reply->is_array() && reply->elements.size() % 2 == 0) {
+    for (std::size_t i = 0; i < reply->elements.size(); i += 2) {
+      const auto message = reply->elements[i].integer;
+      if (message >= 1 && static_cast<std::size_t>(message) <= batch.size()) {
+        left[static_cast<std::size_t>(message) - 1].push_back(reply->elements[i + 1].integer);
+      }
+    }
+    co_return left;
+  }
+  logger()->warn("routing {} messages failed ({}): storing them", batch.size(),
+                 reply ? broker::to_string(*reply) : reply.error().message());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    left[i] = batch[i].recipients;  // cannot route: store for everyone
   }
   co_return left;
+}
+
+std::vector<std::string> redis_cluster::route_command(const std::vector<route_request>& batch) const {
+  std::size_t keys = 0;
+  for (const auto& r : batch) {
+    keys += r.recipients.size();
+  }
+  std::vector<std::string> cmd{"EVALSHA", route_sha_, std::to_string(keys)};
+  cmd.reserve(cmd.size() + keys + 4 + 2 * batch.size());
+  for (const auto& r : batch) {
+    for (user_id u : r.recipients) {
+      cmd.push_back(user_key(u));
+    }
+  }
+  cmd.insert(cmd.end(), {node_id_, node_prefix, channel_prefix, user_prefix});
+  for (const auto& r : batch) {
+    cmd.push_back(std::to_string(r.recipients.size()));
+    cmd.emplace_back(std::string_view(*r.frame).substr(protocol::frame_header_bytes));
+  }
+  return cmd;
 }
 
 }  // namespace chat::services

@@ -1,11 +1,14 @@
 // The cluster over Redis: which node holds which user, node liveness, and forwarding chat
-// frames to the node that holds the recipient (pub/sub on one channel per node).
+// frames to the node that holds the recipient (pub/sub on one channel per node). Forwarding
+// is batched: whatever queues while one route script runs goes in the next, so one Redis
+// call routes and publishes many messages under load and one message when idle.
 #pragma once
 
 #include <chat/asio/awaitable.hpp>
 #include <chat/broker/redis_broker.hpp>
 #include <chat/services/cluster.hpp>
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -13,6 +16,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -48,6 +52,20 @@ class redis_cluster final : public cluster {
   awaitable<boost::system::result<std::int64_t>> bump_group_version(group_id group) override;
 
  private:
+  // A forward() waiting for its batch: the frame, and where to say which users no node took.
+  struct route_request {
+    std::vector<user_id> recipients;
+    std::shared_ptr<const std::string> frame;
+    asio::any_io_executor ex;  // the sender's
+    asio::any_completion_handler<void(std::vector<user_id>)> done;
+  };
+
+  void queue_route(route_request request);
+  awaitable<void> route_loop();
+  // Runs the route script over `batch`; for each request, the users no node took.
+  awaitable<std::vector<std::vector<user_id>>> route(const std::vector<route_request>& batch);
+  std::vector<std::string> route_command(const std::vector<route_request>& batch) const;
+
   awaitable<void> heartbeat();
   awaitable<void> reclaim_all();
   // For each user: the live node holding it other than this one, or "" (none / dead / here).
@@ -62,6 +80,11 @@ class redis_cluster final : public cluster {
   local_users_fn local_users_;
   std::atomic<bool> stopped_{false};
   std::atomic<bool> reclaim_needed_{false};
+
+  std::mutex route_mutex_;
+  std::vector<route_request> routes_;  // guarded by route_mutex_
+  bool routing_ = false;               // guarded by route_mutex_: route_loop() is running
+  std::string route_sha_;              // route_loop() only
 };
 
 }  // namespace chat::services
