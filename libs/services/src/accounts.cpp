@@ -4,6 +4,8 @@
 #include <chat/services/accounts.hpp>
 
 #include <sodium.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <new>
 #include <stdexcept>
@@ -33,6 +35,16 @@ std::string argon2id_hash(std::string_view password, unsigned long long opslimit
   return out;
 }
 
+// Hashing yields the CPU to the io threads (nice +10 for this pool thread, once): a login storm
+// then slows logins, not the chat traffic of everyone already logged in.
+void yield_to_io_threads() {
+  thread_local const bool lowered = [] {
+    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);  // best effort
+    return true;
+  }();
+  (void)lowered;
+}
+
 }  // namespace
 
 password_hasher::password_hasher(const config::security_section& cfg)
@@ -49,12 +61,16 @@ password_hasher::~password_hasher() { pool_.join(); }
 
 awaitable<std::string> password_hasher::hash(std::string password) {
   // Named, not a temporary in the co_await expression: see offload().
-  auto work = [this, pw = std::move(password)] { return argon2id_hash(pw, opslimit_, memlimit_bytes_); };
+  auto work = [this, pw = std::move(password)] {
+    yield_to_io_threads();
+    return argon2id_hash(pw, opslimit_, memlimit_bytes_);
+  };
   co_return co_await offload(pool_.get_executor(), std::move(work));
 }
 
 awaitable<bool> password_hasher::verify(std::string hash, std::string password) {
   auto work = [h = std::move(hash), pw = std::move(password)] {
+    yield_to_io_threads();
     return crypto_pwhash_str_verify(h.c_str(), pw.data(), pw.size()) == 0;
   };
   co_return co_await offload(pool_.get_executor(), std::move(work));
