@@ -37,6 +37,8 @@ constexpr std::size_t read_chunk = 16 * 1024;
 constexpr std::size_t max_batch_frames = 256;
 constexpr std::size_t max_batch_bytes = 256 * 1024;
 constexpr std::chrono::seconds drain_limit{5};
+// Wake-ups further apart than this mark a quiet connection (heartbeats, a person typing).
+constexpr std::chrono::milliseconds quiet_gap{50};
 
 }  // namespace
 
@@ -67,11 +69,18 @@ void session::start(const std::shared_ptr<session>& self) {
 // ends and a readiness wait (a small callback: no coroutine, and no buffer unless a partial
 // frame is pending) starts it again, so an idle connection costs little memory.
 awaitable<void> session::reader(std::shared_ptr<session> self, boost::system::error_code ec) {
+  const auto woken = clock::now();
+  // A connection woken rarely gives its buffer back while it waits; a busy one keeps it
+  // rather than allocating it again for every read.
+  const bool quiet = woken - self->last_wake_ > quiet_gap;
+  self->last_wake_ = woken;
   while (!ec) {
     auto space = self->decoder_.prepare(read_chunk);
     const std::size_t n = self->socket_.read_some(asio::buffer(space.data(), space.size()), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      self->decoder_.shrink();  // frees the buffer only when no partial frame is in it
+      if (quiet) {
+        self->decoder_.shrink();  // frees the buffer only when no partial frame is in it
+      }
       self->wait_readable();
       co_return;
     }

@@ -111,6 +111,7 @@ class session final : public router::connection,
   // Strand-only state.
   clock::time_point last_frame_;
   clock::time_point unauthenticated_since_;
+  clock::time_point last_wake_;  // when the reader last started
   // Once draining (bad length, going away) the writer flushes and closes the socket; until
   // then input is read and dropped, so the peer sees our last frame instead of a reset.
   bool discarding_ = false;
