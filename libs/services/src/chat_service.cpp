@@ -258,8 +258,9 @@ awaitable<result<void>> chat_service::deliver(const std::vector<user_id>& recipi
                                               std::shared_ptr<const std::string> frame, bool may_forward) {
   std::vector<presence::reservation> reservations;
   std::vector<user_id> not_here;
+  const bool fan_out = recipients.size() > 1;
   for (user_id r : recipients) {
-    if (auto reserved = presence_.deliver_or_reserve(r, outbound{frame, r})) {
+    if (auto reserved = presence_.deliver_or_reserve(r, outbound{frame, r, fan_out})) {
       reservations.push_back(std::move(*reserved));
       not_here.push_back(r);
     }
@@ -286,8 +287,9 @@ awaitable<result<void>> chat_service::deliver(const std::vector<user_id>& recipi
 
 void chat_service::accept_forwarded(std::vector<user_id> recipients, std::shared_ptr<const std::string> frame) {
   pending_store p;
+  const bool fan_out = recipients.size() > 1;
   for (user_id r : recipients) {
-    if (auto reserved = presence_.deliver_or_reserve(r, outbound{frame, r})) {
+    if (auto reserved = presence_.deliver_or_reserve(r, outbound{frame, r, fan_out})) {
       p.reservations.push_back(std::move(*reserved));
       p.rows.push_back({r, std::string(body_of(*frame))});
     }

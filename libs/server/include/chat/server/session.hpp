@@ -90,7 +90,7 @@ class session final : public router::connection,
   // True when the caller must spawn_writer() once it has released the mutex (the writer may
   // start inline and takes the mutex itself).
   [[nodiscard]] bool claim_writer_locked();
-  void spawn_writer();
+  void spawn_writer(bool posted);
   [[nodiscard]] bool release_held_locked();
   // On the strand: the deadline has passed; go away, close, or set the next deadline.
   void expire();

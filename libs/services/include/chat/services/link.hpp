@@ -15,6 +15,9 @@ using group_id = std::int64_t;
 struct outbound {
   std::shared_ptr<const std::string> frame;  // header + JSON body, shared between recipients
   user_id store_for = 0;                     // 0: not a chat message (acks, errors)
+  // One of many deliveries of one message: the connection may write it a little later, with
+  // whatever else arrives meanwhile, instead of at once.
+  bool fan_out = false;
 };
 
 class client_link {
