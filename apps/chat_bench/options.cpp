@@ -179,8 +179,12 @@ std::optional<int> parse_options(int argc, char** argv, options& out) {
   auto* login = app.add_subcommand("login", "clients loop LOGIN/LOGINOUT; a pingpong runs alongside");
   login->add_option("--concurrency", out.login.concurrency, "clients, one connection and user each (default 200)")
       ->check(CLI::Range(1, 100000));
-  login->add_option("--pairs", out.login.pairs, "pingpong pairs measured alongside (default 10; 0: none)")
+  login->add_option("--pairs", out.login.pairs, "pairs chatting alongside (default 10; 0: none)")
       ->check(CLI::Range(0, 100000));
+  login
+      ->add_option("--rate", out.login.rate,
+                   "pace the chat alongside at this many msgs/s in total, open loop (default 0: closed-loop pingpong)")
+      ->check(CLI::NonNegativeNumber);
 
   auto* hashrate = app.add_subcommand("hashrate", "Argon2id (crypto_pwhash_str_verify) verifications/s, no network");
   hashrate->add_option("--hash-threads", out.hashrate.threads, "threads (default 0: one per hardware thread)")

@@ -67,6 +67,7 @@ struct idle_options {
 struct login_options {
   int concurrency = 200;
   int pairs = 10;
+  double rate = 0;  // msgs/s of the chat alongside, in total; 0: closed-loop pingpong
 };
 
 struct hashrate_options {

@@ -5,6 +5,7 @@
 #include "chat_pair.hpp"
 #include "handshake.hpp"
 #include "measured_run.hpp"
+#include "paced_pair.hpp"
 #include "report.hpp"
 #include "scenarios.hpp"
 #include "state_file.hpp"
@@ -77,10 +78,22 @@ boost::json::object run_login(const common_options& opt, const login_options& l)
 
   shard_pool pool(opt.threads, std::chrono::milliseconds(opt.timeout_ms), opt.payload);
   readiness ready(pairs + clients);
+  // The chat alongside: a closed-loop pingpong, or with --rate an open-loop paced load, which
+  // leaves the CPU to the logins and measures what they do to chat latency.
   std::vector<std::shared_ptr<chat_pair>> pingpong;
+  std::vector<std::shared_ptr<paced_pair>> paced;
+  const auto interval = l.rate > 0 ? std::chrono::duration_cast<clock::duration>(
+                                         std::chrono::duration<double>(static_cast<double>(pairs) / l.rate))
+                                   : clock::duration{};
   for (std::size_t i = 0; i < pairs; ++i) {
-    pingpong.push_back(std::make_shared<chat_pair>(pool[i], ready, std::move(plans[i])));
-    pool[i].spawn(pingpong.back()->run());
+    if (l.rate > 0) {
+      paced.push_back(
+          std::make_shared<paced_pair>(pool[i], ready, std::move(plans[i]), interval, paced_phase(interval, i, pairs)));
+      pool[i].spawn(paced.back()->run());
+    } else {
+      pingpong.push_back(std::make_shared<chat_pair>(pool[i], ready, std::move(plans[i])));
+      pool[i].spawn(pingpong.back()->run());
+    }
   }
   std::vector<std::unique_ptr<login_client>> storm;
   for (std::size_t i = 0; i < clients; ++i) {
@@ -92,6 +105,7 @@ boost::json::object run_login(const common_options& opt, const login_options& l)
   auto report = report_header("login", opt);
   report["concurrency"] = clients;
   report["pairs"] = pairs;
+  report["chat_rate"] = l.rate;
   add_measured(report, run);
   report["logins"] = run.stats.logins;
   report["logins_per_s"] = static_cast<double>(run.stats.logins) / run.duration_s;
