@@ -7,7 +7,8 @@ packages=(
   libspdlog-dev libfmt-dev default-libmysqlclient-dev
   libsodium-dev libssl-dev libtomlplusplus-dev libcli11-dev libreadline-dev
   mariadb-server mariadb-client redis-server redis-tools nginx libnginx-mod-stream
-  cmake ninja-build g++ libgtest-dev libgmock-dev pkg-config tmux
+  cmake ninja-build g++ libgtest-dev libgmock-dev pkg-config tmux openssl
+  clang libclang-rt-14-dev
 )
 
 missing=()
