@@ -1,5 +1,6 @@
 // Request dispatch, in PROTOCOL.md's order: frame (done by the reader), envelope (8),
-// login (9), fields (8), then the request's own rules.
+// login (9), fields (8) (protocol::parse_request does all but the login check), then the
+// request's own rules (the handlers, with typed requests).
 #include <chat/asio/logging.hpp>
 #include <chat/protocol/message.hpp>
 #include <chat/router/router.hpp>
@@ -17,28 +18,28 @@ namespace {
 
 std::shared_ptr<spdlog::logger> logger() { return named_logger("chat"); }
 
-void send_error(connection& conn, const protocol::envelope& req, errc e, std::string_view message = {}) {
-  conn.send(protocol::to_frame(protocol::make_error(e, message, req.msgid, req.cid)));
+void send_error(connection& conn, msgid req, const json::value& cid, errc e, std::string_view message = {}) {
+  conn.send(protocol::to_frame(protocol::make_error(e, message, protocol::to_int(req), cid)));
 }
 
 // Domain errors (1-7) travel in the request's own ack; everything else is an ERROR_MSG.
-void send_failure(connection& conn, const protocol::envelope& req, const boost::system::error_code& ec) {
+void send_failure(connection& conn, msgid req, const json::value& cid, const boost::system::error_code& ec) {
   const auto e = static_cast<errc>(ec.value());
-  const auto ack = protocol::ack_of(static_cast<msgid>(*req.msgid));
+  const auto ack = protocol::ack_of(req);
   if (ec.category() == protocol::protocol_category() && ack != msgid::error && e >= errc::no_account &&
       e <= errc::add_group_error) {
-    conn.send(protocol::to_frame(protocol::make_ack(ack, e, req.cid)));
+    conn.send(protocol::to_frame(protocol::make_ack(ack, e, cid)));
     return;
   }
-  send_error(conn, req, ec.category() == protocol::protocol_category() ? e : errc::unavailable);
+  send_error(conn, req, cid, ec.category() == protocol::protocol_category() ? e : errc::unavailable);
 }
 
 // Chat has no ack of its own: an error, or a CHAT_ACK when the request carried a cid.
-void answer_chat(connection& conn, const protocol::envelope& req, const services::result<std::int64_t>& time) {
+void answer_chat(connection& conn, msgid req, const json::value& cid, const services::result<std::int64_t>& time) {
   if (!time) {
-    send_failure(conn, req, time.error());
-  } else if (!req.cid.is_null()) {
-    auto ack = protocol::make_ack(msgid::chat_ack, errc::ok, req.cid);
+    send_failure(conn, req, cid, time.error());
+  } else if (!cid.is_null()) {
+    auto ack = protocol::make_ack(msgid::chat_ack, errc::ok, cid);
     ack["time"] = *time;
     conn.send(protocol::to_frame(ack));
   }
@@ -77,42 +78,31 @@ json::object login_ack(const services::login_view& view, const json::value& cid)
 
 }  // namespace
 
-router::router(services::chat_service& chat, const config::limits_section& limits)
-    : chat_(chat),
-      name_rule_{1, 50, true},
-      password_rule_{1, 128, false},
-      groupname_rule_{1, 50, true},
-      groupdesc_rule_{0, 200, false},
-      message_rule_{1, limits.max_message_bytes, false} {
-  auto set = [this](msgid id, handler h) { handlers_[static_cast<std::size_t>(id)] = h; };
-  set(msgid::login, &router::on_login);
-  set(msgid::reg, &router::on_register);
-  set(msgid::one_chat, &router::on_one_chat);
-  set(msgid::add_friend, &router::on_add_friend);
-  set(msgid::create_group, &router::on_create_group);
-  set(msgid::add_group, &router::on_add_group);
-  set(msgid::group_chat, &router::on_group_chat);
-  set(msgid::loginout, &router::on_loginout);
-  set(msgid::ping, &router::on_ping);
+router::router(services::chat_service& chat, const config::limits_section& limits) : chat_(chat) {
+  limits_.message.max_bytes = limits.max_message_bytes;
 }
 
 awaitable<void> router::dispatch(connection& conn, std::string_view frame_body) {
-  const protocol::envelope req = protocol::parse_envelope(frame_body);
-  if (!req.error.empty()) {
-    send_error(conn, req, errc::bad_request, req.error);
+  auto parsed = protocol::parse_request(frame_body, limits_);
+  if (!parsed && parsed.error().where == protocol::request_error::stage::envelope) {
+    conn.send(protocol::to_frame(protocol::make_error(parsed.error())));
     co_return;
   }
-  const auto id = static_cast<msgid>(*req.msgid);
-  if (!conn.user && id != msgid::login && id != msgid::reg && id != msgid::ping) {
-    send_error(conn, req, errc::not_logged_in);
+  // The login check sits between the envelope and the field checks (PROTOCOL.md's order), so
+  // a request with bad fields still gets errno 9 before login. A fields-stage error has a msgid.
+  const auto id = parsed ? protocol::msgid_of(*parsed) : static_cast<msgid>(*parsed.error().msgid);
+  if (!conn.user && protocol::needs_login(id)) {
+    const auto& cid =
+        parsed ? std::visit([](const auto& r) -> const json::value& { return r.cid; }, *parsed) : parsed.error().cid;
+    send_error(conn, id, cid, errc::not_logged_in);
     co_return;
   }
-  if (req.cid_invalid) {
-    send_error(conn, req, errc::bad_request, "'cid' must be an integer or a string of at most 64 bytes");
+  if (!parsed) {
+    conn.send(protocol::to_frame(protocol::make_error(parsed.error())));
     co_return;
   }
-  // parse_envelope admits only client request types, and each has a handler.
-  co_await (this->*handlers_[static_cast<std::size_t>(id)])(conn, req);
+  auto handled = std::visit([this, &conn](auto& r) { return handle(conn, r); }, *parsed);
+  co_await std::move(handled);
 }
 
 awaitable<void> router::disconnected(connection& conn) {
@@ -124,35 +114,20 @@ awaitable<void> router::disconnected(connection& conn) {
   }
 }
 
-awaitable<void> router::on_login(connection& conn, const protocol::envelope& req) {
-  protocol::field_reader f(req.body);
-  std::optional<services::user_id> id;
-  std::optional<std::string> name;
-  if (f.contains("id") == f.contains("name")) {
-    f.fail("exactly one of 'id' and 'name' is required");
-  } else if (f.contains("id")) {
-    id = f.id("id");
-  } else {
-    name = std::string(f.text("name", name_rule_));
-  }
-  auto password = std::string(f.text("pwd", password_rule_));
-  if (!f.ok()) {
-    send_error(conn, req, errc::bad_request, f.error());
-    co_return;
-  }
+awaitable<void> router::handle(connection& conn, protocol::requests::login& req) {
   if (conn.user) {
-    send_failure(conn, req, errc::online_error);
+    send_failure(conn, msgid::login, req.cid, errc::online_error);
     co_return;
   }
 
   conn.hold_live();
-  auto view = co_await chat_.login(id, std::move(name), std::move(password), conn.link());
+  auto view = co_await chat_.login(req.id, std::move(req.name), std::move(req.password), conn.link());
   if (!view) {
     conn.release_live();
     if (view.error() != errc::info_error) {
       logger()->warn("login failed peer={}: {}", conn.peer(), view.error().message());
     }
-    send_failure(conn, req, view.error());
+    send_failure(conn, msgid::login, req.cid, view.error());
     co_return;
   }
   conn.user = view->user;
@@ -172,17 +147,10 @@ awaitable<void> router::on_login(connection& conn, const protocol::envelope& req
   }
 }
 
-awaitable<void> router::on_register(connection& conn, const protocol::envelope& req) {
-  protocol::field_reader f(req.body);
-  auto name = std::string(f.text("name", name_rule_));
-  auto password = std::string(f.text("pwd", password_rule_));
-  if (!f.ok()) {
-    send_error(conn, req, errc::bad_request, f.error());
-    co_return;
-  }
-  auto user = co_await chat_.register_user(std::move(name), std::move(password));
+awaitable<void> router::handle(connection& conn, protocol::requests::reg& req) {
+  auto user = co_await chat_.register_user(std::move(req.name), std::move(req.password));
   if (!user) {
-    send_failure(conn, req, user.error());
+    send_failure(conn, msgid::reg, req.cid, user.error());
     co_return;
   }
   logger()->info("registered user={} peer={}", user->id, conn.peer());
@@ -192,82 +160,51 @@ awaitable<void> router::on_register(connection& conn, const protocol::envelope& 
   conn.send(protocol::to_frame(ack));
 }
 
-awaitable<void> router::on_one_chat(connection& conn, const protocol::envelope& req) {
-  protocol::field_reader f(req.body);
-  const auto to = f.id("to");
-  const auto text = f.text("msg", message_rule_);
-  if (!f.ok()) {
-    send_error(conn, req, errc::bad_request, f.error());
-    co_return;
-  }
-  answer_chat(conn, req, co_await chat_.send_one(*conn.user, to, text));
+awaitable<void> router::handle(connection& conn, protocol::requests::one_chat& req) {
+  auto sent = co_await chat_.send_one(*conn.user, req.to, req.msg);
+  answer_chat(conn, msgid::one_chat, req.cid, sent);
 }
 
-awaitable<void> router::on_group_chat(connection& conn, const protocol::envelope& req) {
-  protocol::field_reader f(req.body);
-  const auto group = f.id("groupid");
-  const auto text = f.text("msg", message_rule_);
-  if (!f.ok()) {
-    send_error(conn, req, errc::bad_request, f.error());
-    co_return;
-  }
-  answer_chat(conn, req, co_await chat_.send_group(*conn.user, group, text));
+awaitable<void> router::handle(connection& conn, protocol::requests::group_chat& req) {
+  auto sent = co_await chat_.send_group(*conn.user, req.group_id, req.msg);
+  answer_chat(conn, msgid::group_chat, req.cid, sent);
 }
 
-awaitable<void> router::on_add_friend(connection& conn, const protocol::envelope& req) {
-  protocol::field_reader f(req.body);
-  const auto friend_id = f.id("friendid");
-  if (!f.ok()) {
-    send_error(conn, req, errc::bad_request, f.error());
-    co_return;
-  }
-  auto added = co_await chat_.add_friend(*conn.user, friend_id);
+awaitable<void> router::handle(connection& conn, protocol::requests::add_friend& req) {
+  auto added = co_await chat_.add_friend(*conn.user, req.friend_id);
   if (!added) {
-    send_failure(conn, req, added.error());
+    send_failure(conn, msgid::add_friend, req.cid, added.error());
     co_return;
   }
   auto ack = protocol::make_ack(msgid::add_friend_ack, errc::ok, req.cid);
-  ack["friendid"] = friend_id;
+  ack["friendid"] = req.friend_id;
   conn.send(protocol::to_frame(ack));
 }
 
-awaitable<void> router::on_create_group(connection& conn, const protocol::envelope& req) {
-  protocol::field_reader f(req.body);
-  auto name = std::string(f.text("groupname", groupname_rule_));
-  auto description = std::string(f.optional_text("groupdesc", groupdesc_rule_, ""));
-  if (!f.ok()) {
-    send_error(conn, req, errc::bad_request, f.error());
-    co_return;
-  }
-  auto group = co_await chat_.create_group(*conn.user, name, std::move(description));
+awaitable<void> router::handle(connection& conn, protocol::requests::create_group& req) {
+  auto group = co_await chat_.create_group(*conn.user, req.name, std::move(req.description));
   if (!group) {
-    send_failure(conn, req, group.error());
+    send_failure(conn, msgid::create_group, req.cid, group.error());
     co_return;
   }
   auto ack = protocol::make_ack(msgid::create_group_ack, errc::ok, req.cid);
   ack["groupid"] = *group;
-  ack["groupname"] = name;
+  ack["groupname"] = req.name;
   conn.send(protocol::to_frame(ack));
 }
 
-awaitable<void> router::on_add_group(connection& conn, const protocol::envelope& req) {
-  protocol::field_reader f(req.body);
-  const auto group = f.id("groupid");
-  if (!f.ok()) {
-    send_error(conn, req, errc::bad_request, f.error());
-    co_return;
-  }
-  auto joined = co_await chat_.join_group(*conn.user, group);
+awaitable<void> router::handle(connection& conn, protocol::requests::add_group& req) {
+  auto joined = co_await chat_.join_group(*conn.user, req.group_id);
   if (!joined) {
-    send_failure(conn, req, joined.error());
+    send_failure(conn, msgid::add_group, req.cid, joined.error());
     co_return;
   }
   auto ack = protocol::make_ack(msgid::add_group_ack, errc::ok, req.cid);
-  ack["groupid"] = group;
+  ack["groupid"] = req.group_id;
   conn.send(protocol::to_frame(ack));
 }
 
-awaitable<void> router::on_loginout(connection& conn, const protocol::envelope& req) {
+awaitable<void> router::handle(connection& conn, protocol::requests::loginout& req) {
   logger()->info("logout user={} peer={}", conn.user->id, conn.peer());
   const auto user = conn.user->id;
   conn.user.reset();
@@ -275,7 +212,7 @@ awaitable<void> router::on_loginout(connection& conn, const protocol::envelope& 
   conn.send(protocol::to_frame(protocol::make_ack(msgid::loginout_ack, errc::ok, req.cid)));
 }
 
-awaitable<void> router::on_ping(connection& conn, const protocol::envelope& req) {
+awaitable<void> router::handle(connection& conn, protocol::requests::ping& req) {
   json::object pong{{"msgid", protocol::to_int(msgid::pong)}};
   if (!req.cid.is_null()) {
     pong["cid"] = req.cid;

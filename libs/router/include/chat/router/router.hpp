@@ -1,14 +1,13 @@
-// msgid -> handler table: checks each request in PROTOCOL.md's order, calls the services and
-// turns their results into answers.
+// Request dispatch: checks each request in PROTOCOL.md's order (protocol::parse_request plus the
+// login check), calls the services with the typed request and turns their results into answers.
 #pragma once
 
 #include <chat/asio/awaitable.hpp>
 #include <chat/config/config.hpp>
-#include <chat/protocol/fields.hpp>
+#include <chat/protocol/requests.hpp>
 #include <chat/router/connection.hpp>
 #include <chat/services/chat_service.hpp>
 
-#include <array>
 #include <string_view>
 
 namespace chat::router {
@@ -25,25 +24,19 @@ class router {
   awaitable<void> disconnected(connection& conn);
 
  private:
-  using handler = awaitable<void> (router::*)(connection&, const protocol::envelope&);
-
-  awaitable<void> on_login(connection& conn, const protocol::envelope& req);
-  awaitable<void> on_register(connection& conn, const protocol::envelope& req);
-  awaitable<void> on_one_chat(connection& conn, const protocol::envelope& req);
-  awaitable<void> on_add_friend(connection& conn, const protocol::envelope& req);
-  awaitable<void> on_create_group(connection& conn, const protocol::envelope& req);
-  awaitable<void> on_add_group(connection& conn, const protocol::envelope& req);
-  awaitable<void> on_group_chat(connection& conn, const protocol::envelope& req);
-  awaitable<void> on_loginout(connection& conn, const protocol::envelope& req);
-  awaitable<void> on_ping(connection& conn, const protocol::envelope& req);
+  // One handler per request type (overloads, chosen by std::visit); each may move from `req`.
+  awaitable<void> handle(connection& conn, protocol::requests::login& req);
+  awaitable<void> handle(connection& conn, protocol::requests::reg& req);
+  awaitable<void> handle(connection& conn, protocol::requests::one_chat& req);
+  awaitable<void> handle(connection& conn, protocol::requests::add_friend& req);
+  awaitable<void> handle(connection& conn, protocol::requests::create_group& req);
+  awaitable<void> handle(connection& conn, protocol::requests::add_group& req);
+  awaitable<void> handle(connection& conn, protocol::requests::group_chat& req);
+  awaitable<void> handle(connection& conn, protocol::requests::loginout& req);
+  awaitable<void> handle(connection& conn, protocol::requests::ping& req);
 
   services::chat_service& chat_;
-  protocol::text_rule name_rule_;
-  protocol::text_rule password_rule_;
-  protocol::text_rule groupname_rule_;
-  protocol::text_rule groupdesc_rule_;
-  protocol::text_rule message_rule_;
-  std::array<handler, 16> handlers_{};  // indexed by msgid
+  protocol::request_limits limits_;
 };
 
 }  // namespace chat::router
