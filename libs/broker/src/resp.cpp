@@ -194,12 +194,13 @@ boost::system::result<std::optional<resp_value>> resp_parser::next() {
           }
           if (n == -1)
             break;  // null array
+          // Every array counts towards the nesting limit, an empty one too.
+          if (stack_.size() >= limits_.max_depth)
+            return fail();
           if (n == 0) {
             value.type = resp_type::array;
             break;
           }
-          if (stack_.size() >= limits_.max_depth)
-            return fail();
           stack_.push_back(frame{resp_value::array({}), static_cast<std::size_t>(n)});
           // Reserve only a little: the announced count is not trusted until the bytes arrive.
           stack_.back().array.elements.reserve(std::min<std::size_t>(static_cast<std::size_t>(n), 64));

@@ -276,6 +276,9 @@ TEST(RespParser, EnforcesLimits) {
   EXPECT_TRUE(rejects("*9223372036854775807\r\n"));
   EXPECT_FALSE(rejects("*1\r\n*1\r\n:1\r\n", small));
   EXPECT_TRUE(rejects("*1\r\n*1\r\n*1\r\n:1\r\n", small));  // depth 3
+  EXPECT_FALSE(rejects("*1\r\n*0\r\n", small));
+  EXPECT_TRUE(rejects("*1\r\n*1\r\n*0\r\n", small));  // an empty array at depth 3 (found by fuzzing)
+  EXPECT_FALSE(rejects("*1\r\n*1\r\n*-1\r\n", small));  // a null array is a null, not an array
   EXPECT_FALSE(rejects("+12345678\r\n", small));
   EXPECT_TRUE(rejects("+123456789\r\n", small));
   // A line that never ends is rejected once it is too long, without waiting for CRLF.
