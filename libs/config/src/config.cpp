@@ -152,6 +152,7 @@ void read_server(section_reader& r, server_section& s) {
   r.string("node_id", s.node_id, valid_node_id);
   r.integer("threads", s.threads, 0, 256);
   r.duration("shutdown_grace_ms", s.shutdown_grace, 1, max_duration_ms);
+  r.boolean("proxy_protocol", s.proxy_protocol);
 }
 
 void read_mysql(section_reader& r, mysql_section& s) {
@@ -187,6 +188,12 @@ void read_limits(section_reader& r, limits_section& s) {
   r.duration("login_timeout_ms", s.login_timeout, 100, max_duration_ms);
   r.integer("max_failed_logins", s.max_failed_logins, 0, std::numeric_limits<std::uint32_t>::max());
   r.duration("failed_login_lockout_ms", s.failed_login_lockout, 1, max_duration_ms);
+  r.integer("rate_limit_per_s", s.rate_limit_per_s, 0, 1'000'000);
+  r.integer("rate_limit_burst", s.rate_limit_burst, 0, 1'000'000);
+  r.integer("max_connections", s.max_connections, 0, 10'000'000);
+  r.integer("max_connections_per_address", s.max_connections_per_address, 0, 10'000'000);
+  r.integer("max_failed_logins_per_address", s.max_failed_logins_per_address, 0, 1'000'000);
+  r.duration("address_lockout_ms", s.address_lockout, 1, max_duration_ms);
 }
 
 void read_heartbeat(section_reader& r, heartbeat_section& s) {

@@ -81,6 +81,7 @@ port = 7000
 node_id = "eu-1.a_b"
 threads = 4
 shutdown_grace_ms = 1500
+proxy_protocol = true
 
 [mysql]
 host = "db.example"
@@ -102,6 +103,12 @@ max_outbound_bytes = 1048576
 login_timeout_ms = 30000
 max_failed_logins = 0
 failed_login_lockout_ms = 120000
+rate_limit_per_s = 50
+rate_limit_burst = 100
+max_connections = 50000
+max_connections_per_address = 64
+max_failed_logins_per_address = 30
+address_lockout_ms = 90000
 
 [heartbeat]
 idle_timeout_ms = 45000
@@ -119,6 +126,7 @@ argon2_memlimit_kib = 65536
   EXPECT_EQ(c.server.node_id, "eu-1.a_b");
   EXPECT_EQ(c.server.threads, 4u);
   EXPECT_EQ(c.server.shutdown_grace, milliseconds{1500});
+  EXPECT_TRUE(c.server.proxy_protocol);
 
   EXPECT_EQ(c.mysql.host, "db.example");
   EXPECT_EQ(c.mysql.port, 3307);
@@ -138,6 +146,12 @@ argon2_memlimit_kib = 65536
   EXPECT_EQ(c.limits.login_timeout, milliseconds{30000});
   EXPECT_EQ(c.limits.max_failed_logins, 0u);
   EXPECT_EQ(c.limits.failed_login_lockout, milliseconds{120000});
+  EXPECT_EQ(c.limits.rate_limit_per_s, 50u);
+  EXPECT_EQ(c.limits.rate_limit_burst, 100u);
+  EXPECT_EQ(c.limits.max_connections, 50000u);
+  EXPECT_EQ(c.limits.max_connections_per_address, 64u);
+  EXPECT_EQ(c.limits.max_failed_logins_per_address, 30u);
+  EXPECT_EQ(c.limits.address_lockout, milliseconds{90000});
 
   EXPECT_EQ(c.heartbeat.idle_timeout, milliseconds{45000});
   EXPECT_EQ(c.log.level, "debug");

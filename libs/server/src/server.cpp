@@ -27,7 +27,9 @@ server::server(asio::io_context& ioc, router::router& router, services::chat_ser
       chat_(chat),
       config_(config),
       options_{config.limits.max_frame_bytes, config.limits.max_outbound_bytes, config.heartbeat.idle_timeout,
-               config.limits.login_timeout} {}
+               config.limits.login_timeout,   config.limits.rate_limit_per_s,   config.limits.rate_limit_burst,
+               config.server.proxy_protocol},
+      admission_(config.limits.max_connections, config.limits.max_connections_per_address) {}
 
 void server::start() {
   const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(config_.server.listen_address), config_.server.port);
@@ -63,7 +65,7 @@ awaitable<void> server::accept_loop() {
       continue;
     }
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
-    auto s = std::make_shared<session>(std::move(socket), router_, chat_, options_, [this](session& done) {
+    auto s = std::make_shared<session>(std::move(socket), router_, chat_, options_, admission_, [this](session& done) {
       std::lock_guard lock(mutex_);
       sessions_.erase(&done);
     });

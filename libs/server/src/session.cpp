@@ -1,11 +1,16 @@
 // Client connection: reader, writer and heartbeat coroutines around a bounded outbound queue.
 #include <chat/asio/logging.hpp>
+#include <chat/protocol/fields.hpp>
 #include <chat/protocol/message.hpp>
+#include <chat/server/proxy_header.hpp>
 #include <chat/server/session.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+
+#include <array>
+#include <span>
 
 namespace chat::server {
 
@@ -14,6 +19,12 @@ using clock = session::clock;
 namespace {
 
 std::shared_ptr<spdlog::logger> logger() { return named_logger("net"); }
+
+std::string address_text(const asio::ip::tcp::socket& socket) {
+  boost::system::error_code ec;
+  const auto ep = socket.remote_endpoint(ec);
+  return ec ? std::string("?") : ep.address().to_string();
+}
 
 std::string endpoint_text(const asio::ip::tcp::socket& socket) {
   boost::system::error_code ec;
@@ -43,24 +54,84 @@ constexpr std::chrono::milliseconds quiet_gap{50};
 }  // namespace
 
 session::session(asio::ip::tcp::socket socket, router::router& router, services::chat_service& chat,
-                 const session_options& options, finished_handler on_finished)
+                 const session_options& options, admission& admission, finished_handler on_finished)
     : socket_(std::move(socket)),
       writer_done_signal_(socket_.get_executor()),
       decoder_(options.max_frame_bytes),
       router_(router),
       chat_(chat),
       options_(options),
+      admission_(admission),
       on_finished_(std::move(on_finished)),
+      address_(address_text(socket_)),
       peer_(endpoint_text(socket_)),
       last_frame_(clock::now()),
       unauthenticated_since_(last_frame_),
+      proxy_pending_(options.proxy_protocol),
+      requests_(options.rate_limit_per_s, options.rate_limit_burst),
       deadline_((last_frame_ + std::min(options.idle_timeout, options.login_timeout)).time_since_epoch().count()) {}
 
 void session::start(const std::shared_ptr<session>& self) {
-  logger()->info("connection open peer={}", self->peer_);
   boost::system::error_code ignored;
   self->socket_.non_blocking(true, ignored);  // the reader's speculative read must not block
+  if (!self->proxy_pending_) {
+    logger()->info("connection open peer={}", self->peer_);
+    self->admit();
+  }
   self->wait_readable();
+}
+
+bool session::admit() {
+  switch (admission_.admit(address_)) {
+    case admission::verdict::admitted:
+      admitted_ = true;
+      return true;
+    case admission::verdict::node_full:
+      logger()->warn("refused peer={}: node connection limit reached", peer_);
+      refuse(protocol::errc::going_away, "too many connections on this server");
+      return false;
+    case admission::verdict::address_full:
+      logger()->warn("refused peer={}: connection limit of its address reached", peer_);
+      refuse(protocol::errc::rate_limited, "too many connections from your address");
+      return false;
+  }
+  return false;
+}
+
+void session::refuse(protocol::errc e, const char* reason) {
+  drain(protocol::to_frame(protocol::make_error(e, reason, std::nullopt, nullptr)));
+  close_reason_ = reason;
+  discarding_ = true;
+}
+
+bool session::take_proxy_bytes(std::string_view bytes) {
+  proxy_buf_.append(bytes);
+  const auto header = parse_proxy_header(proxy_buf_);
+  if (header.result == proxy_header::status::need_more && proxy_buf_.size() < max_proxy_header_bytes) {
+    return false;
+  }
+  if (header.result != proxy_header::status::done) {
+    logger()->warn("refused peer={}: no valid PROXY protocol header", peer_);
+    refuse(protocol::errc::bad_request, "expected a PROXY protocol header");
+    return false;
+  }
+  const std::string via = peer_;
+  if (!header.address.empty()) {
+    address_ = header.address;
+    peer_ = (address_.find(':') == std::string::npos ? address_ : "[" + address_ + "]") + ":" +
+            std::to_string(header.port);
+  }
+  logger()->info("connection open peer={} via={}", peer_, via);
+  proxy_pending_ = false;
+  decoder_.feed(std::string_view(proxy_buf_).substr(header.size));
+  std::string().swap(proxy_buf_);
+  return admit();
+}
+
+void session::send_rate_limited(std::string_view body) {
+  const auto req = protocol::parse_envelope(body);
+  send(protocol::to_frame(
+      protocol::make_error(protocol::errc::rate_limited, "too many requests: slow down", req.msgid, req.cid)));
 }
 
 // ---- reader -------------------------------------------------------------------------------
@@ -75,7 +146,9 @@ awaitable<void> session::reader(std::shared_ptr<session> self, boost::system::er
   const bool quiet = woken - self->last_wake_ > quiet_gap;
   self->last_wake_ = woken;
   while (!ec) {
-    auto space = self->decoder_.prepare(read_chunk);
+    // Until the PROXY header is complete, read small pieces: the frame decoder gets only what follows it.
+    std::array<char, 256> head;
+    const auto space = self->proxy_pending_ ? std::span<char>(head) : self->decoder_.prepare(read_chunk);
     const std::size_t n = self->socket_.read_some(asio::buffer(space.data(), space.size()), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       if (quiet) {
@@ -90,7 +163,13 @@ awaitable<void> session::reader(std::shared_ptr<session> self, boost::system::er
     if (self->discarding_) {
       continue;
     }
-    self->decoder_.commit(n);
+    if (self->proxy_pending_) {
+      if (!self->take_proxy_bytes(std::string_view(head.data(), n))) {
+        continue;
+      }
+    } else {
+      self->decoder_.commit(n);
+    }
     for (;;) {
       const auto status = self->decoder_.next();
       if (status == protocol::frame_decoder::status::need_more) {
@@ -98,9 +177,7 @@ awaitable<void> session::reader(std::shared_ptr<session> self, boost::system::er
       }
       if (status == protocol::frame_decoder::status::bad_length) {
         // The stream cannot be trusted any more: answer, flush and close.
-        self->drain(protocol::to_frame(protocol::make_error(protocol::errc::frame_too_large, {}, std::nullopt, nullptr)));
-        self->close_reason_ = "bad frame length";
-        self->discarding_ = true;
+        self->refuse(protocol::errc::frame_too_large, "bad frame length");
         break;
       }
       if (!self->accepting_requests()) {
@@ -108,6 +185,11 @@ awaitable<void> session::reader(std::shared_ptr<session> self, boost::system::er
         break;
       }
       self->last_frame_ = clock::now();
+      if (!self->requests_.take(self->last_frame_)) {
+        self->send_rate_limited(self->decoder_.body());
+        self->update_deadline();
+        continue;
+      }
       const bool was_logged_in = self->user.has_value();
       co_await self->router_.dispatch(*self, self->decoder_.body());
       if (was_logged_in && !self->user) {
@@ -484,6 +566,9 @@ awaitable<void> session::finish(std::string reason) {
     }
   }
   co_await router_.disconnected(*this);
+  if (admitted_) {
+    admission_.release(address_);
+  }
   logger()->info("connection closed peer={}: {}", peer_, reason);
   if (on_finished_) {
     on_finished_(*this);

@@ -77,7 +77,10 @@ awaitable<bool> password_hasher::verify(std::string hash, std::string password) 
 }
 
 accounts::accounts(storage::repository& repo, password_hasher& hasher, const config::limits_section& limits)
-    : repo_(repo), hasher_(hasher), max_failed_logins_(limits.max_failed_logins), lockout_(limits.failed_login_lockout) {}
+    : repo_(repo),
+      hasher_(hasher),
+      account_failures_(limits.max_failed_logins, limits.failed_login_lockout, false),
+      address_failures_(limits.max_failed_logins_per_address, limits.address_lockout, true) {}
 
 awaitable<boost::system::result<storage::user_ref>> accounts::register_user(std::string name, std::string password) {
   std::string hash = co_await hasher_.hash(std::move(password));
@@ -90,7 +93,12 @@ awaitable<boost::system::result<storage::user_ref>> accounts::register_user(std:
 
 awaitable<boost::system::result<storage::user_ref>> accounts::authenticate(std::optional<user_id> id,
                                                                            std::optional<std::string> name,
-                                                                           std::string password) {
+                                                                           std::string password, std::string address) {
+  using clock = std::chrono::steady_clock;
+  // A locked-out address costs neither a query nor a hash: that is what makes it a defence.
+  if (!address.empty() && address_failures_.locked(address, clock::now())) {
+    co_return errc::info_error;
+  }
   boost::system::result<std::optional<storage::user_record>> found;
   if (id) {
     found = co_await repo_.find_user(*id);
@@ -103,44 +111,25 @@ awaitable<boost::system::result<storage::user_ref>> accounts::authenticate(std::
   if (!found->has_value()) {
     // Spend the same effort as for a real account so timing does not reveal which names exist.
     co_await hasher_.verify(hasher_.dummy_hash(), std::move(password));
+    if (!address.empty()) {
+      address_failures_.failed(address, clock::now());
+    }
     co_return errc::info_error;
   }
   storage::user_record& user = **found;
-  if (locked(user.id, std::chrono::steady_clock::now())) {
+  if (account_failures_.locked(user.id, clock::now())) {
     co_return errc::info_error;
   }
   const bool ok = co_await hasher_.verify(std::move(user.password_hash), std::move(password));
-  record_attempt(user.id, ok, std::chrono::steady_clock::now());
   if (!ok) {
+    account_failures_.failed(user.id, clock::now());
+    if (!address.empty()) {
+      address_failures_.failed(address, clock::now());
+    }
     co_return errc::info_error;
   }
+  account_failures_.forget(user.id);
   co_return storage::user_ref{user.id, std::move(user.name)};
-}
-
-bool accounts::locked(user_id user, std::chrono::steady_clock::time_point now) {
-  std::lock_guard lock(mutex_);
-  auto it = failures_.find(user);
-  return it != failures_.end() && it->second.locked_until > now;
-}
-
-void accounts::record_attempt(user_id user, bool success, std::chrono::steady_clock::time_point now) {
-  if (max_failed_logins_ == 0) {
-    return;
-  }
-  std::lock_guard lock(mutex_);
-  if (success) {
-    failures_.erase(user);
-    return;
-  }
-  auto& f = failures_[user];
-  if (++f.in_a_row >= max_failed_logins_) {
-    f.in_a_row = 0;
-    f.locked_until = now + lockout_;
-  }
-  // Bound the table: forget accounts whose lockout is over when it grows large.
-  if (failures_.size() > 100000) {
-    std::erase_if(failures_, [now](const auto& kv) { return kv.second.in_a_row == 0 && kv.second.locked_until <= now; });
-  }
 }
 
 }  // namespace chat::services

@@ -68,7 +68,8 @@ awaitable<result<storage::user_ref>> chat_service::register_user(std::string nam
 
 awaitable<result<login_view>> chat_service::login(std::optional<user_id> id, std::optional<std::string> name,
                                                   std::string password, std::shared_ptr<client_link> link) {
-  auto user = co_await accounts_.authenticate(id, std::move(name), std::move(password));
+  auto address = link->client_address();
+  auto user = co_await accounts_.authenticate(id, std::move(name), std::move(password), std::move(address));
   if (!user) {
     co_return user.error();
   }

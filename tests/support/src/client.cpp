@@ -48,10 +48,26 @@ std::string frame(std::string_view body) {
   return out;
 }
 
-client::client(int port, std::string label, int rcvbuf, millis timeout) : label_(std::move(label)) {
+client::client(const std::string& source_address, int port, std::string label)
+    : client(port, std::move(label), 0, 5s, source_address) {}
+
+client::client(int port, std::string label, int rcvbuf, millis timeout) : client(port, std::move(label), rcvbuf, timeout, {}) {}
+
+client::client(int port, std::string label, int rcvbuf, millis timeout, const std::string& source_address)
+    : label_(std::move(label)) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
     fail("socket(): " + errno_text(errno));
+  }
+  if (!source_address.empty()) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source_address.c_str(), &local.sin_addr) != 1 ||
+        ::bind(fd_, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
+      const int e = errno;
+      close();
+      fail("bind to " + source_address + ": " + errno_text(e));
+    }
   }
   if (rcvbuf > 0) {
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);

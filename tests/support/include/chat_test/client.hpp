@@ -44,6 +44,9 @@ class client {
   // Connects to 127.0.0.1:port within `timeout`. `rcvbuf` > 0 sets SO_RCVBUF before the
   // connect (a small window for slow-consumer tests). `label` names it in error messages.
   explicit client(int port, std::string label = "client", int rcvbuf = 0, millis timeout = 5s);
+  // The same from a chosen local address, e.g. "127.0.0.2" (all of 127/8 is loopback), so that
+  // a test can be several clients for per-address limits.
+  client(const std::string& source_address, int port, std::string label = "client");
   ~client();
   client(client&& other) noexcept;
   client& operator=(client&& other) noexcept;
@@ -86,6 +89,7 @@ class client {
   void close() noexcept;
 
  private:
+  client(int port, std::string label, int rcvbuf, millis timeout, const std::string& source_address);
   // Decodes one buffered frame into `out`; false when none is complete.
   bool take_frame(json::object& out);
   // One read of whatever is available; false on EOF/reset (sets eof_).

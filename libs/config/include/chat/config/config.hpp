@@ -20,6 +20,10 @@ struct server_section {
   std::string node_id = "node1";
   std::size_t threads = 0;                 // 0 = one per hardware thread
   milliseconds shutdown_grace{5000};       // shutdown_grace_ms
+  // Every connection starts with a PROXY protocol v1/v2 header (nginx `proxy_protocol on;`),
+  // whose client address then counts for per-address limits and logs. Only for a port that
+  // nothing but the balancer can reach.
+  bool proxy_protocol = false;
 };
 
 // [mysql]
@@ -45,6 +49,14 @@ struct limits_section {
   milliseconds login_timeout{60000};       // login_timeout_ms
   std::uint32_t max_failed_logins = 10;    // in a row, per account; 0 = no lockout
   milliseconds failed_login_lockout{60000};  // failed_login_lockout_ms
+
+  // Abuse limits, 0 = off (PROTOCOL.md section 5).
+  std::uint32_t rate_limit_per_s = 0;        // requests per second per connection (token bucket; errno 13)
+  std::uint32_t rate_limit_burst = 0;        // bucket size; 0 = rate_limit_per_s
+  std::size_t max_connections = 0;           // per node (errno 14 and close: try another node)
+  std::size_t max_connections_per_address = 0;  // per client address (errno 13 and close)
+  std::uint32_t max_failed_logins_per_address = 0;  // failures within the lockout period, per address
+  milliseconds address_lockout{60000};       // address_lockout_ms: that address is refused (errno 2)
 };
 
 // [heartbeat]

@@ -5,6 +5,7 @@
 #include <chat/asio/awaitable.hpp>
 #include <chat/config/config.hpp>
 #include <chat/router/router.hpp>
+#include <chat/server/limits.hpp>
 #include <chat/server/session.hpp>
 #include <chat/services/chat_service.hpp>
 
@@ -49,6 +50,7 @@ class server {
   services::chat_service& chat_;
   const config::server_config& config_;
   session_options options_;
+  admission admission_;
 
   mutable std::mutex mutex_;
   std::unordered_map<session*, std::weak_ptr<session>> sessions_;

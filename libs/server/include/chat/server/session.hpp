@@ -7,8 +7,10 @@
 #include <chat/asio/awaitable.hpp>
 #include <chat/config/config.hpp>
 #include <chat/protocol/frame.hpp>
+#include <chat/protocol/message.hpp>
 #include <chat/router/connection.hpp>
 #include <chat/router/router.hpp>
+#include <chat/server/limits.hpp>
 #include <chat/services/chat_service.hpp>
 #include <chat/services/link.hpp>
 
@@ -31,6 +33,9 @@ struct session_options {
   std::size_t max_outbound_bytes = 4u << 20;
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds login_timeout{60000};
+  std::uint32_t rate_limit_per_s = 0;  // 0 = no limit
+  std::uint32_t rate_limit_burst = 0;
+  bool proxy_protocol = false;         // a PROXY header comes first
 };
 
 // Lifetime: owned by shared_ptrs held by its coroutines (and by presence while logged in).
@@ -43,7 +48,7 @@ class session final : public router::connection,
   using finished_handler = std::function<void(session&)>;
 
   session(asio::ip::tcp::socket socket, router::router& router, services::chat_service& chat,
-          const session_options& options, finished_handler on_finished);
+          const session_options& options, admission& admission, finished_handler on_finished);
 
   using clock = std::chrono::steady_clock;
 
@@ -68,6 +73,7 @@ class session final : public router::connection,
 
   // services::client_link
   bool deliver(const services::outbound& msg) override;
+  std::string client_address() const override { return address_; }
 
  private:
   enum class state {
@@ -82,6 +88,15 @@ class session final : public router::connection,
   static awaitable<void> reader(std::shared_ptr<session> self, boost::system::error_code ec);
   void wait_readable();
   static awaitable<void> writer(std::shared_ptr<session> self);
+
+  // The PROXY header's bytes so far; true once it is complete and the connection admitted.
+  bool take_proxy_bytes(std::string_view bytes);
+  // Counts the connection against the node's and its address's limits, or refuses it.
+  bool admit();
+  // Answers `e`, flushes and closes; whatever else arrives is dropped.
+  void refuse(protocol::errc e, const char* reason);
+  // ERROR_MSG errno 13 for a request over the rate, with its msgid and cid when it has them.
+  void send_rate_limited(std::string_view body);
 
   bool enqueue(services::outbound msg, kind k);
   bool accepting_requests();
@@ -105,8 +120,10 @@ class session final : public router::connection,
   router::router& router_;
   services::chat_service& chat_;
   const session_options& options_;
+  admission& admission_;
   finished_handler on_finished_;
-  std::string peer_;
+  std::string address_;  // the client's address (from the PROXY header when there is one)
+  std::string peer_;     // address:port, for logs
 
   // Strand-only state.
   clock::time_point last_frame_;
@@ -116,6 +133,10 @@ class session final : public router::connection,
   // then input is read and dropped, so the peer sees our last frame instead of a reset.
   bool discarding_ = false;
   const char* close_reason_ = "closed by peer";
+  bool proxy_pending_;
+  std::string proxy_buf_;
+  bool admitted_ = false;
+  token_bucket requests_;
 
   // When the sweeper should next look at this connection (clock ticks); any thread.
   std::atomic<clock::rep> deadline_;

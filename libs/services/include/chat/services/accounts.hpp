@@ -41,6 +41,68 @@ class password_hasher {
   std::string dummy_hash_;
 };
 
+// Failed logins per key (an account, a client address). `limit` failures lock the key for
+// `lockout`. With `window`, failures older than `lockout` are forgotten; without, they count
+// until forget(). The table stays bounded: once it grows large, keys that are not locked
+// are dropped. Thread-safe.
+template <class Key>
+class failure_table {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  failure_table(std::uint32_t limit, std::chrono::milliseconds lockout, bool window)
+      : limit_(limit), lockout_(lockout), window_(window) {}
+
+  bool locked(const Key& key, clock::time_point now) const {
+    if (limit_ == 0) {
+      return false;
+    }
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(key);
+    return it != entries_.end() && it->second.locked_until > now;
+  }
+
+  void failed(const Key& key, clock::time_point now) {
+    if (limit_ == 0) {
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    auto& e = entries_[key];
+    if (e.count == 0 || (window_ && now - e.first > lockout_)) {
+      e.count = 0;
+      e.first = now;
+    }
+    if (++e.count >= limit_) {
+      e.count = 0;
+      e.locked_until = now + lockout_;
+    }
+    if (entries_.size() > max_entries) {
+      std::erase_if(entries_, [now](const auto& kv) { return kv.second.locked_until <= now; });
+    }
+  }
+
+  void forget(const Key& key) {
+    if (limit_ == 0) {
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    entries_.erase(key);
+  }
+
+ private:
+  static constexpr std::size_t max_entries = 100000;
+  struct entry {
+    std::uint32_t count = 0;
+    clock::time_point first{};         // of the failures counted
+    clock::time_point locked_until{};
+  };
+  std::uint32_t limit_;
+  std::chrono::milliseconds lockout_;
+  bool window_;
+  mutable std::mutex mutex_;
+  std::unordered_map<Key, entry> entries_;
+};
+
 class accounts {
  public:
   accounts(storage::repository& repo, password_hasher& hasher, const config::limits_section& limits);
@@ -49,26 +111,20 @@ class accounts {
   awaitable<boost::system::result<storage::user_ref>> register_user(std::string name, std::string password);
 
   // Exactly one of id and name is set. errc::info_error for an unknown account, a wrong
-  // password or a locked account (one answer for all three); errc::unavailable on storage failure.
+  // password, a locked account or a locked-out client address (one answer for all);
+  // errc::unavailable on storage failure. `address` may be empty (unknown).
   awaitable<boost::system::result<storage::user_ref>> authenticate(std::optional<user_id> id,
                                                                    std::optional<std::string> name,
-                                                                   std::string password);
+                                                                   std::string password, std::string address = {});
 
  private:
-  bool locked(user_id user, std::chrono::steady_clock::time_point now);
-  void record_attempt(user_id user, bool success, std::chrono::steady_clock::time_point now);
-
-  struct failures {
-    std::uint32_t in_a_row = 0;
-    std::chrono::steady_clock::time_point locked_until{};
-  };
-
   storage::repository& repo_;
   password_hasher& hasher_;
-  std::uint32_t max_failed_logins_;
-  std::chrono::milliseconds lockout_;
-  std::mutex mutex_;
-  std::unordered_map<user_id, failures> failures_;  // only accounts with recent failures
+  // Per account: failures in a row (a success forgets them), PROTOCOL.md section 5.
+  failure_table<user_id> account_failures_;
+  // Per address: every failure counts, successes do not reset it (an attacker with one valid
+  // account could otherwise interleave logins to it with guesses at others).
+  failure_table<std::string> address_failures_;
 };
 
 }  // namespace chat::services

@@ -28,6 +28,10 @@ class client_link {
   // messages (it has finished closing); the caller then stores the message itself.
   // Safe to call from any thread; never blocks on I/O.
   virtual bool deliver(const outbound& msg) = 0;
+
+  // The client's network address (behind a balancer: from its PROXY header), for
+  // per-address limits; empty when unknown.
+  virtual std::string client_address() const { return {}; }
 };
 
 }  // namespace chat::services
