@@ -320,6 +320,41 @@ TEST_F(mysql_repository_test, names_compare_byte_for_byte_and_keep_utf8mb4) {
   EXPECT_EQ((*other)->name, upper);
 }
 
+// Every value travels as a bound parameter of a prepared statement: SQL in the data stays data.
+TEST_F(mysql_repository_test, hostile_strings_are_stored_as_data_not_sql) {
+  const std::string base = unique_name("sq");
+  const std::vector<std::string> names{
+      base + "'); DROP TABLE users; --", base + "\\' OR '1'='1", base + "\"; SELECT 1; #", base + "%_*"};
+  for (const auto& name : names) {
+    auto id = run(repo_->create_user(name, "' OR 1=1 --"));
+    ASSERT_TRUE(id) << name;
+    auto found = run(repo_->find_user_by_name(name));
+    ASSERT_TRUE(found && found->has_value()) << name;
+    EXPECT_EQ((*found)->id, *id);
+    EXPECT_EQ((*found)->name, name);
+    EXPECT_EQ((*found)->password_hash, "' OR 1=1 --");
+  }
+  // A LIKE-style or always-true name matches nothing.
+  for (const std::string& probe : std::vector<std::string>{"' OR '1'='1", base + "%", "%"}) {
+    auto found = run(repo_->find_user_by_name(probe));
+    ASSERT_TRUE(found) << probe;
+    EXPECT_FALSE(found->has_value()) << probe;
+  }
+  const auto owner = make_user("sqo");
+  auto group = run(repo_->create_group(owner, base + "'); DELETE FROM groups; --", "\\'; DROP TABLE x; --"));
+  ASSERT_TRUE(group);
+  auto g = run(repo_->find_group(*group));
+  ASSERT_TRUE(g && g->has_value());
+  EXPECT_EQ((*g)->name, base + "'); DELETE FROM groups; --");
+  EXPECT_EQ((*g)->description, "\\'; DROP TABLE x; --");
+  ASSERT_TRUE(run(repo_->store_offline({{owner, "'); DELETE FROM offline_messages; --"}})));
+  auto msgs = run(repo_->offline_messages(owner));
+  ASSERT_TRUE(msgs && msgs->size() == 1u);
+  EXPECT_EQ((*msgs)[0].payload, "'); DELETE FROM offline_messages; --");
+  // The tables are all still there.
+  EXPECT_TRUE(run(repo_->find_user(owner)));
+}
+
 TEST_F(mysql_repository_test, friends_are_mutual_idempotent_and_ordered) {
   const auto a = make_user("fa");
   const auto b = make_user("fb");
