@@ -92,7 +92,9 @@ awaitable<result<login_view>> chat_service::login(std::optional<user_id> id, std
 
 awaitable<result<login_view>> chat_service::load_login_view(storage::user_ref user) {
   // Messages being stored for this user right now must land before the offline table is read.
-  if (!co_await presence_.wait_for_stores(user.id, store_wait_limit_)) {
+  // Named results rather than co_await in a condition: g++ 12 has miscompiled the latter.
+  const bool stores_done = co_await presence_.wait_for_stores(user.id, store_wait_limit_);
+  if (!stores_done) {
     co_return errc::unavailable;
   }
   login_view view;
@@ -138,7 +140,8 @@ awaitable<result<login_view>> chat_service::load_login_view(storage::user_ref us
     co_return errc::unavailable;
   }
   if (!stored->empty()) {
-    if (!co_await repo_.remove_offline(user.id, stored->back().id)) {
+    const auto removed = co_await repo_.remove_offline(user.id, stored->back().id);
+    if (!removed) {
       co_return errc::unavailable;
     }
     for (const auto& m : *stored) {
@@ -190,7 +193,8 @@ awaitable<result<void>> chat_service::add_friend(const storage::user_ref& self, 
   if (!*exists) {
     co_return errc::no_account;
   }
-  if (!co_await repo_.add_friend(self.id, friend_id)) {
+  const auto added = co_await repo_.add_friend(self.id, friend_id);
+  if (!added) {
     co_return errc::unavailable;
   }
   co_return result<void>{};
@@ -323,7 +327,8 @@ awaitable<void> chat_service::store_forwarded() {
       std::move(p.rows.begin(), p.rows.end(), std::back_inserter(rows));
     }
     const auto count = rows.size();
-    if (!co_await repo_.store_offline(std::move(rows))) {
+    const auto stored_rows = co_await repo_.store_offline(std::move(rows));
+    if (!stored_rows) {
       named_logger("chat")->error("lost {} forwarded messages for users who left: storage unavailable", count);
     }
   }  // reservations are released here, after the store
