@@ -11,7 +11,7 @@ time=${1:?usage: tests/fuzz/run.sh SECONDS}
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(realpath -m "${FUZZ_BUILD_DIR:-$here/../../build/fuzz}")
 work=$build/fuzz-run
-targets=(frame_decoder requests resp_parser)
+targets=(frame_decoder requests resp_parser proxy_header)
 
 failed=0
 summary=()
