@@ -1,13 +1,22 @@
-// The client's TCP connection: reader, writer and pinger coroutines.
+// The client's TCP connection, plain or TLS: connect and handshake, reader, writer and pinger
+// coroutines.
 #include "connection.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #include <cstdio>
 #include <exception>
@@ -21,13 +30,36 @@ using asio::ip::tcp;
 namespace {
 
 std::string describe_io_error(const boost::system::error_code& ec) {
-  if (ec == asio::error::eof) {
+  // stream_truncated: the TCP connection ended without TLS's close_notify.
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
     return "the server closed the connection";
   }
   if (ec == asio::error::connection_reset) {
     return "the connection was reset";
   }
+  if (ec.category() == asio::error::get_ssl_category()) {
+    // OpenSSL's reason alone ("bad record mac"), without asio's " (SSL routines)".
+    const char* reason = ::ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
+    return std::string("TLS error: ") + (reason != nullptr ? reason : ec.message().c_str());
+  }
   return ec.message();
+}
+
+// "certificate verify failed: unable to get local issuer certificate", "wrong version number".
+std::string describe_handshake_error(const boost::system::error_code& ec, SSL* ssl) {
+  if (ec.category() != asio::error::get_ssl_category()) {
+    return describe_io_error(ec);
+  }
+  const char* reason = ::ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
+  std::string text = reason != nullptr ? reason : ec.message();
+  const long verified = ::SSL_get_verify_result(ssl);
+  if (verified != X509_V_OK) {
+    text += std::string(": ") + ::X509_verify_cert_error_string(verified);
+  } else if (ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_WRONG_VERSION_NUMBER) {
+    // The answer was not TLS: typically chat_server's own port, which speaks plain TCP.
+    text += " (is it a TLS port? chat_server itself speaks plain TCP)";
+  }
+  return text;
 }
 
 // Coroutines of a connection end by themselves; an exception is a bug: report it and go on.
@@ -44,13 +76,20 @@ void report(std::exception_ptr e) {
 
 }  // namespace
 
-connection::connection(asio::any_io_executor ex, std::chrono::milliseconds ping_interval)
+connection::connection(asio::any_io_executor ex, std::chrono::milliseconds ping_interval, asio::ssl::context* tls)
     : socket_(ex),
+      tls_context_(tls),
       resolver_(ex),
       connect_timer_(ex),
       write_signal_(ex),
       ping_timer_(ex),
       ping_interval_(ping_interval) {}
+
+connection::~connection() = default;
+
+std::string connection::tls_version() const {
+  return tls_ ? ::SSL_get_version(tls_->native_handle()) : "";
+}
 
 awaitable<boost::system::error_code> connection::connect(std::string host, std::string port,
                                                          std::chrono::milliseconds timeout) {
@@ -65,6 +104,7 @@ awaitable<boost::system::error_code> connection::connect(std::string host, std::
   }
   auto [rec, endpoints] = std::get<0>(std::move(resolved));
   if (rec) {
+    failure_ = rec.message();
     co_return rec;
   }
   auto connected =
@@ -79,11 +119,58 @@ awaitable<boost::system::error_code> connection::connect(std::string host, std::
   }
   auto [cec, endpoint] = std::get<0>(connected);
   (void)endpoint;
-  if (!cec) {
-    boost::system::error_code ignored;
-    socket_.set_option(tcp::no_delay(true), ignored);
+  if (cec) {
+    failure_ = cec.message();
+    co_return cec;
   }
-  co_return cec;
+  boost::system::error_code ignored;
+  socket_.set_option(tcp::no_delay(true), ignored);
+  if (tls_context_ == nullptr) {
+    co_return cec;
+  }
+  auto hec = co_await handshake(host);
+  co_return hec;
+}
+
+awaitable<boost::system::error_code> connection::handshake(const std::string& host) {
+  using namespace asio::experimental::awaitable_operators;
+  tls_ = std::make_unique<tls_stream>(socket_, *tls_context_);
+  SSL* ssl = tls_->native_handle();
+  // The certificate must be for the host as given on the command line: an IP address is
+  // matched against its IP address SANs, a name against its DNS names (and sent as SNI, which
+  // is for names only, so that a server with several certificates picks the right one).
+  boost::system::error_code not_ip;
+  (void)asio::ip::make_address(host, not_ip);
+  X509_VERIFY_PARAM* param = ::SSL_get0_param(ssl);
+  bool named = false;
+  if (!not_ip) {
+    named = ::X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1;
+  } else {
+    ::X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    named = ::X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size()) == 1 &&
+            SSL_set_tlsext_host_name(ssl, host.c_str()) == 1;
+  }
+  boost::system::error_code ignored;
+  if (!named) {
+    socket_.close(ignored);
+    failure_ = "TLS: cannot verify a certificate for the host name \"" + host + "\"";
+    co_return asio::error::invalid_argument;
+  }
+  auto shaken = co_await (tls_->async_handshake(asio::ssl::stream_base::client, use_nothrow) ||
+                          connect_timer_.async_wait(use_nothrow));
+  if (closed_) {
+    co_return asio::error::operation_aborted;
+  }
+  if (shaken.index() == 1) {
+    socket_.close(ignored);
+    co_return asio::error::timed_out;
+  }
+  auto [ec] = std::get<0>(shaken);
+  if (ec) {
+    failure_ = "TLS handshake failed: " + describe_handshake_error(ec, ssl);
+    socket_.close(ignored);
+  }
+  co_return ec;
 }
 
 void connection::start(frame_handler on_frame, close_handler on_closed) {
@@ -93,9 +180,11 @@ void connection::start(frame_handler on_frame, close_handler on_closed) {
   last_sent_ = clock::now();
   auto self = shared_from_this();
   asio::co_spawn(
-      socket_.get_executor(), [self] { return self->reader(); }, report);
+      socket_.get_executor(), [self] { return self->tls_ ? self->reader(*self->tls_) : self->reader(self->socket_); },
+      report);
   asio::co_spawn(
-      socket_.get_executor(), [self] { return self->writer(); }, report);
+      socket_.get_executor(), [self] { return self->tls_ ? self->writer(*self->tls_) : self->writer(self->socket_); },
+      report);
   if (ping_interval_.count() > 0) {
     asio::co_spawn(
         socket_.get_executor(), [self] { return self->pinger(); }, report);
@@ -136,10 +225,11 @@ void connection::close(std::string reason) {
   }
 }
 
-awaitable<void> connection::reader() {
+template <class Stream>
+awaitable<void> connection::reader(Stream& stream) {
   for (;;) {
     auto buf = decoder_.prepare(4096);
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf.data(), buf.size()), use_nothrow);
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(buf.data(), buf.size()), use_nothrow);
     if (closed_) {
       co_return;
     }
@@ -172,7 +262,8 @@ awaitable<void> connection::reader() {
   }
 }
 
-awaitable<void> connection::writer() {
+template <class Stream>
+awaitable<void> connection::writer(Stream& stream) {
   std::string batch;
   while (!closed_) {
     if (outbox_.empty()) {
@@ -185,7 +276,7 @@ awaitable<void> connection::writer() {
       batch += outbox_.front();
       outbox_.pop_front();
     }
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(batch), use_nothrow);
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(batch), use_nothrow);
     (void)n;
     if (closed_) {
       co_return;
@@ -224,6 +315,34 @@ awaitable<void> connection::pinger() {
       ping_sent_ = now;
     }
   }
+}
+
+std::shared_ptr<asio::ssl::context> make_tls_context(const std::string& ca_file, std::string& error) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  boost::system::error_code ec;
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1,
+                   ec);
+  if (!ec) {
+    ctx->set_verify_mode(asio::ssl::verify_peer, ec);
+  }
+  if (!ec) {
+    if (ca_file.empty()) {
+      ctx->set_default_verify_paths(ec);
+    } else {
+      ctx->load_verify_file(ca_file, ec);
+    }
+  }
+  if (ec) {
+    const char* reason = ec.category() == asio::error::get_ssl_category()
+                             ? ::ERR_reason_error_string(static_cast<unsigned long>(ec.value()))
+                             : nullptr;
+    error = (ca_file.empty() ? std::string("cannot load the system's CA certificates")
+                             : "cannot load CA certificates from " + ca_file) +
+            ": " + (reason != nullptr ? reason : ec.message());
+    return nullptr;
+  }
+  return ctx;
 }
 
 }  // namespace chat::client

@@ -1,6 +1,6 @@
-// One TCP connection to chat_server: length-prefixed JSON frames in both directions
-// (PROTOCOL.md §1), a PING whenever nothing was sent for the ping interval (§6), and dead-peer
-// detection when no frame at all arrives within two intervals of a PING.
+// One TCP connection to chat_server, plain or TLS: length-prefixed JSON frames in both
+// directions (PROTOCOL.md §1), a PING whenever nothing was sent for the ping interval (§6), and
+// dead-peer detection when no frame at all arrives within two intervals of a PING.
 #pragma once
 
 #include <chat/asio/awaitable.hpp>
@@ -17,6 +17,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+
+// Only connection.cpp needs OpenSSL's headers.
+namespace boost::asio::ssl {
+class context;
+template <typename Stream>
+class stream;
+}  // namespace boost::asio::ssl
 
 namespace chat::client {
 
@@ -37,12 +44,20 @@ class connection : public std::enable_shared_from_this<connection> {
   // close() itself. `reason` is a short sentence ("the server closed the connection").
   using close_handler = std::function<void(const std::string& reason)>;
 
-  // `ping_interval` zero: no PINGs.
-  connection(asio::any_io_executor ex, std::chrono::milliseconds ping_interval);
+  // `ping_interval` zero: no PINGs. `tls` null: plain TCP; otherwise the connection speaks TLS
+  // with this context (make_tls_context), which must outlive it.
+  connection(asio::any_io_executor ex, std::chrono::milliseconds ping_interval, asio::ssl::context* tls = nullptr);
+  ~connection();
 
-  // Resolves and connects within `timeout` (asio::error::timed_out after it). Cancelled by
-  // close(). Returns the error, or success.
+  // Resolves, connects and, with TLS, completes the handshake (the server's certificate
+  // verified for `host`) within `timeout` (asio::error::timed_out after it). Cancelled by
+  // close(). Returns the error, or success; failure() then says what failed.
   awaitable<boost::system::error_code> connect(std::string host, std::string port, std::chrono::milliseconds timeout);
+  // Why the last connect() failed, as a phrase ("Connection refused", "TLS handshake failed:
+  // certificate verify failed: IP address mismatch").
+  const std::string& failure() const noexcept { return failure_; }
+  // After a successful connect(): "TLSv1.3" and the like, or empty for plain TCP.
+  std::string tls_version() const;
 
   // Starts the reader, writer and pinger coroutines on a connected socket.
   void start(frame_handler on_frame, close_handler on_closed);
@@ -57,11 +72,19 @@ class connection : public std::enable_shared_from_this<connection> {
   bool is_open() const noexcept { return started_ && !closed_; }
 
  private:
-  awaitable<void> reader();
-  awaitable<void> writer();
+  using tls_stream = asio::ssl::stream<asio::ip::tcp::socket&>;
+
+  awaitable<boost::system::error_code> handshake(const std::string& host);
+  // Stream: socket_ or *tls_, the only difference between plain and TLS connections.
+  template <class Stream>
+  awaitable<void> reader(Stream& stream);
+  template <class Stream>
+  awaitable<void> writer(Stream& stream);
   awaitable<void> pinger();
 
   asio::ip::tcp::socket socket_;
+  asio::ssl::context* tls_context_;
+  std::unique_ptr<tls_stream> tls_;  // over socket_, made by connect(): one per connection
   asio::ip::tcp::resolver resolver_;
   asio::steady_timer connect_timer_;
   asio::steady_timer write_signal_;
@@ -76,6 +99,12 @@ class connection : public std::enable_shared_from_this<connection> {
   bool ping_outstanding_ = false;
   bool started_ = false;
   bool closed_ = false;
+  std::string failure_;
 };
+
+// A client TLS context: TLS 1.2 or later, the peer's certificate always verified, against the
+// system's default CA paths or, when `ca_file` is not empty, only against the PEM certificates
+// in that file. Null and `error` set when the file cannot be used.
+std::shared_ptr<asio::ssl::context> make_tls_context(const std::string& ca_file, std::string& error);
 
 }  // namespace chat::client

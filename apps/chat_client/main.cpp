@@ -1,6 +1,7 @@
 // chat_client: parses arguments, picks the interactive (readline) or the scripted mode, wires the
 // controller to it and runs the io_context on this one thread until the UI ends.
 #include "command.hpp"
+#include "connection.hpp"
 #include "console.hpp"
 #include "controller.hpp"
 #include "options.hpp"
@@ -16,6 +17,8 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <memory>
+#include <string>
 
 #ifndef CHAT_VERSION
 #define CHAT_VERSION "unknown"
@@ -25,7 +28,7 @@ namespace {
 
 using namespace chat::client;
 
-session_options to_session_options(const options& o, bool scripted) {
+session_options to_session_options(const options& o, bool scripted, std::shared_ptr<chat::asio::ssl::context> tls) {
   session_options s;
   s.host = o.host;
   s.port = std::to_string(o.port);
@@ -36,6 +39,7 @@ session_options to_session_options(const options& o, bool scripted) {
   s.reconnect_max = std::chrono::milliseconds(o.reconnect_max_ms);
   s.reconnect = !o.no_reconnect;
   s.first_connect_fatal = scripted;
+  s.tls = std::move(tls);
   return s;
 }
 
@@ -56,18 +60,28 @@ int run(const options& opts) {
     std::fprintf(stderr, "chat_client: %s\n", pw.error.c_str());
     return exit_usage;
   }
+  std::shared_ptr<chat::asio::ssl::context> tls;
+  if (opts.tls) {
+    std::string error;
+    tls = make_tls_context(opts.ca_file, error);
+    if (!tls) {
+      std::fprintf(stderr, "chat_client: %s\n", error.c_str());
+      return exit_usage;
+    }
+  }
   const bool interactive = opts.exec.empty() && ::isatty(STDIN_FILENO) == 1;
   std::signal(SIGPIPE, SIG_IGN);  // a closed stdout reader must not kill us mid-write
 
   chat::asio::io_context ioc(1);
   console out(opts.json);
-  controller ctl(ioc.get_executor(), to_session_options(opts, !interactive), to_controller_options(opts, interactive),
-                 out);
+  controller ctl(ioc.get_executor(), to_session_options(opts, !interactive, std::move(tls)),
+                 to_controller_options(opts, interactive), out);
   if (interactive) {
     std::setlocale(LC_CTYPE, "");
     terminal ui(ioc, ctl, out, std::move(pw.password));
     return ui.run(std::string("chat_client ") + CHAT_VERSION + ": connecting to " + opts.host + ":" +
-                  std::to_string(opts.port) + "; type 'help' for the commands, 'quit' to leave");
+                  std::to_string(opts.port) + (opts.tls ? " (TLS)" : "") +
+                  "; type 'help' for the commands, 'quit' to leave");
   }
   script_options so;
   so.strict = opts.strict;

@@ -17,6 +17,12 @@ std::optional<int> parse_options(int argc, char** argv, options& out) {
       "chat_client"};
   app.add_option("host", out.host, "server address (default 127.0.0.1)");
   app.add_option("port", out.port, "server port (default 8000)")->check(CLI::Range(1, 65535));
+  auto* tls = app.add_flag("--tls", out.tls,
+                           "connect with TLS; the server's certificate must be valid for HOST (verification "
+                           "cannot be turned off)");
+  app.add_option("--ca", out.ca_file, "with --tls: trust only the CA certificates in FILE (PEM), not the system's")
+      ->check(CLI::ExistingFile)
+      ->needs(tls);
   app.add_option("-e,--exec", out.exec, "run these commands (separated by ';', a literal ';' is \\;) and exit");
   app.add_option("--password-file", out.password_file, "read the password for register/login from FILE's first line")
       ->check(CLI::ExistingFile);

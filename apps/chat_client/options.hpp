@@ -15,6 +15,8 @@ inline constexpr int exit_connection = 3;      // could not connect (scripted), 
 struct options {
   std::string host = "127.0.0.1";
   int port = 8000;
+  bool tls = false;           // --tls: TLS to the server (e.g. nginx terminating TLS), certificate verified
+  std::string ca_file;        // --ca FILE: verify against these CAs only, not the system's
   std::string exec;           // --exec "cmd; cmd": scripted mode with these commands
   std::string password_file;  // --password-file FILE: the password is its first line
   std::string password_env = "CHAT_PASSWORD";

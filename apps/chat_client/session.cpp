@@ -85,7 +85,7 @@ awaitable<void> session::run() {
   auto delay = opts_.reconnect_min;
   bool ever_connected = false;
   while (!stopping_) {
-    auto conn = std::make_shared<connection>(ex_, opts_.ping_interval);
+    auto conn = std::make_shared<connection>(ex_, opts_.ping_interval, opts_.tls.get());
     conn_ = conn;
     std::string host = opts_.host;
     std::string port = opts_.port;
@@ -97,7 +97,7 @@ awaitable<void> session::run() {
       conn_.reset();
       const std::string why =
           "cannot connect to " + where() + ": " +
-          (ec == asio::error::timed_out ? "no answer within " + seconds_text(opts_.connect_timeout) : ec.message());
+          (ec == asio::error::timed_out ? "no answer within " + seconds_text(opts_.connect_timeout) : conn->failure());
       if (!ever_connected && opts_.first_connect_fatal) {
         hooks_.on_fatal(why);
         co_return;
@@ -121,7 +121,8 @@ awaitable<void> session::run() {
                   }
                   on_closed(reason);
                 });
-    out_.status("* connected to " + where());
+    const auto tls = conn->tls_version();
+    out_.status("* connected to " + where() + (tls.empty() ? "" : " (" + tls + ")"));
     if (hooks_.on_connected) {
       hooks_.on_connected();
     }

@@ -33,6 +33,9 @@ struct session_options {
   std::chrono::milliseconds reconnect_max{30000};
   bool reconnect = true;             // false: a lost connection is fatal
   bool first_connect_fatal = false;  // true: failing to connect the first time is fatal
+  // Null: plain TCP. Otherwise TLS with this context (make_tls_context); every connection,
+  // reconnections included, gets a fresh TLS session on it.
+  std::shared_ptr<asio::ssl::context> tls;
 };
 
 // Single-threaded: every member runs on the io_context's thread. Lives until the io_context

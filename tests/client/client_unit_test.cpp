@@ -1,11 +1,22 @@
-// chat_client's sans-I/O parts: the command parser, the client state and the formatter.
+// chat_client's sans-I/O parts: the command parser, the client state, the formatter and the
+// command line (with the TLS context it asks for).
 #include "command.hpp"
+#include "connection.hpp"
 #include "format.hpp"
+#include "options.hpp"
 #include "state.hpp"
 
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -250,6 +261,81 @@ TEST(ClientFormat, Help) {
     EXPECT_NE(all.find(c.usage), std::string::npos) << c.name;
   }
   EXPECT_EQ(help_text("addgroup"), "usage: addgroup ID\n  join group ID");
+}
+
+// parse_options on `args` (after the program name): the exit code it asks for, if any.
+std::optional<int> parse(std::vector<std::string> args, options& out) {
+  args.insert(args.begin(), "chat_client");
+  std::vector<char*> argv;
+  for (auto& a : args) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
+  return parse_options(static_cast<int>(args.size()), argv.data(), out);
+}
+
+// A file that exists for --ca (CLI11 checks that), removed at the end of the test.
+struct temp_file {
+  explicit temp_file(const std::string& content)
+      : path(std::filesystem::temp_directory_path() / ("chat_client_unit_" + std::to_string(::getpid()) + ".pem")) {
+    std::ofstream(path) << content;
+  }
+  ~temp_file() { std::filesystem::remove(path); }
+  std::filesystem::path path;
+};
+
+TEST(ClientOptions, PlainByDefault) {
+  options o;
+  EXPECT_EQ(parse({"10.0.0.1", "6000"}, o), std::nullopt);
+  EXPECT_FALSE(o.tls);
+  EXPECT_EQ(o.ca_file, "");
+  EXPECT_EQ(o.host, "10.0.0.1");
+  EXPECT_EQ(o.port, 6000);
+}
+
+TEST(ClientOptions, TlsWithAndWithoutCa) {
+  options o;
+  EXPECT_EQ(parse({"--tls", "chat.example.org", "8443"}, o), std::nullopt);
+  EXPECT_TRUE(o.tls);
+  EXPECT_EQ(o.ca_file, "");
+  EXPECT_EQ(o.host, "chat.example.org");
+
+  const temp_file ca("not checked by the parser");
+  options p;
+  EXPECT_EQ(parse({"--ca", ca.path.string(), "--tls", "-e", "friends"}, p), std::nullopt);
+  EXPECT_TRUE(p.tls);
+  EXPECT_EQ(p.ca_file, ca.path.string());
+  EXPECT_EQ(p.exec, "friends");
+}
+
+TEST(ClientOptions, CaNeedsTlsAnExistingFileAndThereIsNoInsecure) {
+  const temp_file ca("x");
+  options o;
+  EXPECT_EQ(parse({"--ca", ca.path.string()}, o), exit_usage);
+  options p;
+  EXPECT_EQ(parse({"--tls", "--ca", "/nonexistent/ca.pem"}, p), exit_usage);
+  options q;
+  EXPECT_EQ(parse({"--tls", "--ca"}, q), exit_usage);
+  // Verification cannot be turned off.
+  for (const char* flag : {"--insecure", "--no-verify", "-k"}) {
+    options r;
+    EXPECT_EQ(parse({"--tls", flag}, r), exit_usage) << flag;
+  }
+}
+
+TEST(ClientTlsContext, SystemCasOrOnlyTheGivenFile) {
+  std::string error;
+  EXPECT_NE(make_tls_context("", error), nullptr) << error;
+  EXPECT_EQ(error, "");
+
+  const temp_file junk("this is not a PEM certificate\n");
+  auto ctx = make_tls_context(junk.path.string(), error);
+  EXPECT_EQ(ctx, nullptr);
+  EXPECT_EQ(error.rfind("cannot load CA certificates from " + junk.path.string() + ": ", 0), 0u) << error;
+
+  error.clear();
+  EXPECT_EQ(make_tls_context("/nonexistent/ca.pem", error), nullptr);
+  EXPECT_NE(error, "");
 }
 
 }  // namespace
