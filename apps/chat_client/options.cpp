@@ -20,7 +20,7 @@ std::optional<int> parse_options(int argc, char** argv, options& out) {
   auto* tls = app.add_flag("--tls", out.tls,
                            "connect with TLS; the server's certificate must be valid for HOST (verification "
                            "cannot be turned off)");
-  app.add_option("--ca", out.ca_file, "with --tls: trust only the CA certificates in FILE (PEM), not the system's")
+  app.add_option("--ca", out.ca_file, "trust only the CA certificates in FILE (PEM), not the system's")
       ->check(CLI::ExistingFile)
       ->needs(tls);
   app.add_option("-e,--exec", out.exec, "run these commands (separated by ';', a literal ';' is \\;) and exit");
