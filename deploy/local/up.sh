@@ -29,12 +29,17 @@ deploy/local/mariadb.sh start "$state/mariadb" "$db_port"
 
 # node_config N PORT: the config of node N (see deploy/config/ for the documented keys).
 node_config() {
+  # Cluster nodes sit behind nginx, whose deploy/nginx/chat_stream.conf sends a PROXY header:
+  # clients connect through it (8000) only.
+  local proxy=false
+  [ "$mode" = single ] || proxy=true
   cat <<TOML
 # Written by deploy/local/up.sh; see deploy/config/chat_server.toml for every key.
 [server]
 listen_address = "127.0.0.1"
 port = $2
 node_id = "node$1"
+proxy_protocol = $proxy
 
 [mysql]
 host = "127.0.0.1"

@@ -348,6 +348,19 @@ TEST(config, example_file_equals_defaults) {
   expect_same(cfg::load_file(CHAT_EXAMPLE_CONFIG), cfg::server_config{});
 }
 
+// The two-node example runs behind nginx's PROXY header with the suggested abuse limits.
+TEST(config, cluster_examples_load_with_proxy_protocol_and_limits) {
+  for (const char* node : {"node1", "node2"}) {
+    const auto c = cfg::load_file(std::string(CHAT_DEPLOY_CONFIG_DIR) + "/" + node + ".toml");
+    EXPECT_EQ(c.server.node_id, node);
+    EXPECT_TRUE(c.server.proxy_protocol) << node;
+    EXPECT_TRUE(c.redis.enabled) << node;
+    EXPECT_EQ(c.limits.rate_limit_per_s, 50u) << node;
+    EXPECT_EQ(c.limits.max_connections_per_address, 64u) << node;
+    EXPECT_EQ(c.limits.max_failed_logins_per_address, 30u) << node;
+  }
+}
+
 // Parsing cannot tell a documented default from a missing key, so check the text names every key.
 TEST(config, example_file_documents_every_key) {
   std::ifstream in(CHAT_EXAMPLE_CONFIG);
