@@ -196,7 +196,7 @@ TEST(Fault, DISABLED_GroupMessageAnsweredErrno12ReachesNobody) {
 // Server bug, reported: the idle sweeper counts only frames the reader has dispatched; frames
 // queued behind a slow request (here a LOGIN waiting on the database) do not count, so the
 // connection is closed with errno 14 after idle_timeout although a PING came every 300 ms.
-TEST(Fault, DISABLED_PingsBehindASlowRequestKeepTheConnection) {
+TEST(Fault, PingsBehindASlowRequestKeepTheConnection) {
   mariadb_instance db(test_data_dir() / "fault-slow-req-mariadb", db_fault_port());
   const int p = node1_fault_port();
   node_process n(test_data_dir() / "fault-slow-req-node", p, db_fault_port(),
@@ -403,10 +403,9 @@ TEST(Fault, NodeFrozenBrieflyUnderLoad) {
 }
 
 // Frozen for 4 s, longer than idle_timeout and than its liveness key lives.
-// Server bug, reported: fails in about one run in three through the accept_forwarded deadlock
-// (see RecipientLeavesWhileCrossNodeMessagesArrive): at the thaw the sweeper closes the frozen
-// node's connections (their PINGs are still unread, see PingsBehindASlowRequest...) while
-// node2's messages for them arrive through Redis.
+// Server bug, open: the accept_forwarded deadlock that this test first found is fixed, but in
+// about one run in two a message or two is delivered twice (live by the thawed node and stored
+// by the other, which saw the frozen node's liveness key expire).
 TEST(Fault, DISABLED_NodeFrozenLongerThanTheHeartbeatUnderLoad) {
   frozen_node_under_load("node SIGSTOP 4 s / SIGCONT x3", 4s, 3);
 }
@@ -417,12 +416,11 @@ TEST(Fault, DISABLED_NodeFrozenLongerThanTheHeartbeatUnderLoad) {
 // and logs out and back in every 300 ms. Messages node2 routed to node1 just before U left
 // reach node1 after U is gone: node1 must store them (§6: "a node that cannot hand it to the
 // recipient's connection stores it instead"), and U must be able to log in again at once.
-// Server bug, reported: chat_service::accept_forwarded holds forwarded_mutex_ while it
-// co_spawns store_forwarded() on the io_context it runs on; co_spawn dispatches inline and
-// store_forwarded locks forwarded_mutex_ again: that io thread deadlocks (gdb: chat_service.cpp
-// :314 under :305). Then every later forwarded message to that node is acknowledged and lost,
-// the recipient can never log in there again (errno 3, then errno 12 after store_wait_limit),
-// and SIGTERM no longer stops the node.
+// Server bug, open: the deadlock this test found (accept_forwarded co_spawned its store worker
+// while holding the lock the worker takes) is fixed: nothing is lost and U logs in again at
+// once. Still failing: per-sender order of stored messages across the hand-over. A message
+// node2 forwarded just before U left is stored by node1's worker after node2 has already stored
+// a later one directly (about 10 of 46,000 in 20 rounds).
 TEST(Fault, DISABLED_RecipientLeavesWhileCrossNodeMessagesArrive) {
   redis_instance redis(test_data_dir() / "fault-leave-redis", redis_fault_port());
   const int p1 = node1_fault_port();

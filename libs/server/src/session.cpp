@@ -191,7 +191,12 @@ awaitable<void> session::reader(std::shared_ptr<session> self, boost::system::er
         continue;
       }
       const bool was_logged_in = self->user.has_value();
+      self->dispatching_ = true;
       co_await self->router_.dispatch(*self, self->decoder_.body());
+      self->dispatching_ = false;
+      // A slow request (a database that hangs) is the server's time, not the client's silence:
+      // the frames it sent meanwhile wait unread behind it.
+      self->last_frame_ = clock::now();
       if (was_logged_in && !self->user) {
         self->unauthenticated_since_ = clock::now();
       }
@@ -348,7 +353,7 @@ void session::expire() {
     return;
   }
   if (current == state::open) {
-    if (now >= last_frame_ + options_.idle_timeout) {
+    if (now >= last_frame_ + options_.idle_timeout && !dispatching_) {
       go_away("no frame within the heartbeat timeout");
       return;
     }

@@ -10,6 +10,7 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <utility>
 
 namespace chat::services {
 
@@ -284,8 +285,11 @@ awaitable<result<void>> chat_service::deliver(const std::vector<user_id>& recipi
   for (user_id r : not_here) {
     to_store.push_back({r, std::string(body_of(*frame))});
   }
-  if (!to_store.empty() && !co_await repo_.store_offline(std::move(to_store))) {
-    co_return errc::unavailable;
+  if (!to_store.empty()) {
+    const auto stored = co_await repo_.store_offline(std::move(to_store));
+    if (!stored) {
+      co_return errc::unavailable;
+    }
   }
   co_return result<void>{};
 }
@@ -302,10 +306,14 @@ void chat_service::accept_forwarded(std::vector<user_id> recipients, std::shared
   if (p.rows.empty()) {
     return;
   }
-  std::lock_guard lock(forwarded_mutex_);
-  forwarded_.push_back(std::move(p));
-  if (!forwarded_worker_) {
-    forwarded_worker_ = true;
+  bool start_worker = false;
+  {
+    std::lock_guard lock(forwarded_mutex_);
+    forwarded_.push_back(std::move(p));
+    start_worker = !std::exchange(forwarded_worker_, true);
+  }
+  // Outside the lock: co_spawn may run the worker inline on this thread, and it takes the lock.
+  if (start_worker) {
     asio::co_spawn(background_, store_forwarded(), asio::detached);
   }
 }
@@ -340,8 +348,11 @@ awaitable<result<void>> chat_service::store_undelivered(std::vector<outbound> fr
   for (const auto& f : frames) {
     to_store.push_back({f.store_for, std::string(body_of(*f.frame))});
   }
-  if (!to_store.empty() && !co_await repo_.store_offline(std::move(to_store))) {
-    co_return errc::unavailable;
+  if (!to_store.empty()) {
+    const auto stored = co_await repo_.store_offline(std::move(to_store));
+    if (!stored) {
+      co_return errc::unavailable;
+    }
   }
   co_return result<void>{};
 }

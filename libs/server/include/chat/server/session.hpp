@@ -136,6 +136,7 @@ class session final : public router::connection,
   bool proxy_pending_;
   std::string proxy_buf_;
   bool admitted_ = false;
+  bool dispatching_ = false;  // a request is being served: the connection is not idle
   token_bucket requests_;
 
   // When the sweeper should next look at this connection (clock ticks); any thread.
