@@ -4,8 +4,10 @@
 
 #include <signal.h>
 
+#include <cstdio>
 #include <fstream>
-#include <thread>
+#include <set>
+#include <sstream>
 
 #ifndef CHAT_TEST_BUILD_NGINX_SCRIPT
 #define CHAT_TEST_BUILD_NGINX_SCRIPT "tests/fixtures/nginx.sh"
@@ -41,6 +43,40 @@ std::optional<int> fd_count(pid_t pid) {
       return std::nullopt;
     }
     ++n;
+  }
+  return n;
+}
+
+std::optional<int> client_connections(pid_t pid, int port) {
+  // Inodes of the sockets on `port` that are not listening (state 0A).
+  std::set<std::string> inodes;
+  std::ifstream tcp("/proc/" + std::to_string(pid) + "/net/tcp");
+  std::string line;
+  std::getline(tcp, line);  // header
+  char local_port[8];
+  std::snprintf(local_port, sizeof local_port, ":%04X", static_cast<unsigned>(port));
+  while (std::getline(tcp, line)) {
+    std::istringstream in(line);
+    std::string sl, local, remote, st, queues, timer, retr, uid, timeout, inode;
+    if (!(in >> sl >> local >> remote >> st >> queues >> timer >> retr >> uid >> timeout >> inode)) {
+      continue;
+    }
+    if (local.ends_with(local_port) && st != "0A") {
+      inodes.insert("socket:[" + inode + "]");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec);
+  if (ec) {
+    return std::nullopt;
+  }
+  int n = 0;
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (ec) {
+      return std::nullopt;
+    }
+    const auto target = std::filesystem::read_symlink(it->path(), ec);
+    n += !ec && inodes.contains(target.string()) ? 1 : 0;
   }
   return n;
 }

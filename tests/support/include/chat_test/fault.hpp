@@ -18,6 +18,9 @@ namespace chat_test {
 std::optional<long> rss_kib(pid_t pid);
 // Entries of /proc/PID/fd, or nullopt when it is gone.
 std::optional<int> fd_count(pid_t pid);
+// Of those, TCP connections accepted on local `port` (/proc/net/tcp, IPv4): the clients. A
+// node's own fds are fd_count - client_connections, whatever the balancer sent it.
+std::optional<int> client_connections(pid_t pid, int port);
 
 // CHAT_NGINX_SCRIPT: tests/fixtures/nginx.sh.
 std::string nginx_script();

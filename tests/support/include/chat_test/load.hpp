@@ -120,6 +120,8 @@ class load {
 
   // The kill instant of a node (see the header comment). Thread-safe.
   void mark_kill();
+  // Milliseconds since this load was created (the time base of the loss report). Thread-safe.
+  long long elapsed_ms() const;
 
   bool logged_in(std::size_t user) const;
   bool all_logged_in() const;  // every user wanted online is logged in
@@ -223,6 +225,7 @@ class load {
   std::vector<std::size_t> flow_pending_{};
   load_options opt_;
   std::string tag_;
+  steady::time_point created_ = steady::now();
   std::vector<message> messages_{};
   std::vector<conn_life> lives_{};  // by generation - 1
   std::vector<std::string> problems_{};
