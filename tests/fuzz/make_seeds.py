@@ -41,18 +41,24 @@ def frame(body):
     return struct.pack(">I", len(body)) + body
 
 
-def frame_decoder_seed(stream, pieces, limit=None):
-    """`pieces`: sizes to cut `stream` into (the rest goes in one last piece)."""
-    out = Layout()
-    out.boolean(limit is None)
-    if limit is not None:
-        out.integer(limit, 1, 300)
+def cut(stream, pieces):
+    """`stream` cut into pieces of the given sizes; the rest goes in one last piece."""
     cuts, pos = [], 0
     for n in pieces:
         cuts.append(stream[pos:pos + n])
         pos += n
     if pos < len(stream) or not cuts:
         cuts.append(stream[pos:])
+    return cuts
+
+
+def frame_decoder_seed(stream, pieces, limit=None):
+    """`pieces`: sizes to cut `stream` into (the rest goes in one last piece)."""
+    out = Layout()
+    out.boolean(limit is None)
+    if limit is not None:
+        out.integer(limit, 1, 300)
+    cuts = cut(stream, pieces)
     for i, piece in enumerate(cuts):
         out.integer(len(piece), 0, 512)
         out.bytes(piece)
@@ -74,12 +80,7 @@ def resp_seed(stream, pieces, limits=None):
         out.integer(array, 0, 16)
         out.integer(depth, 0, 4)
         out.integer(line, 0, 64)
-    cuts, pos = [], 0
-    for n in pieces:
-        cuts.append(stream[pos:pos + n])
-        pos += n
-    if pos < len(stream) or not cuts:
-        cuts.append(stream[pos:])
+    cuts = cut(stream, pieces)
     for i, piece in enumerate(cuts):
         out.integer(len(piece), 0, 512)
         out.bytes(piece)

@@ -56,6 +56,14 @@ bool pongs(client& c) {
   return c.try_recv(f, 5s) == recv_status::frame && int_field(f, "msgid") == 16;
 }
 
+// Opens `n` connections from `source` into `open`, each answering a PING.
+void open_working(std::vector<client>& open, const std::string& source, int port, int n) {
+  for (int i = 0; i < n; ++i) {
+    open.emplace_back(source, port, source + "#" + std::to_string(i));
+    ASSERT_TRUE(pongs(open.back())) << open.back().label();
+  }
+}
+
 // A refused connection: one ERROR_MSG with errno `err`, then the server closes it.
 void expect_refused(client& c, int err) {
   std::vector<json::object> frames;
@@ -110,19 +118,13 @@ TEST(limits, requests_over_the_rate_get_errno_13_and_are_not_executed) {
 
 TEST(limits, connections_per_address_and_per_node) {
   std::vector<client> open;
-  for (int i = 0; i < max_per_address; ++i) {
-    open.emplace_back("127.0.0.2", limits_port(), "a2-" + std::to_string(i));
-    ASSERT_TRUE(pongs(open.back())) << i;
-  }
+  ASSERT_NO_FATAL_FAILURE(open_working(open, "127.0.0.2", limits_port(), max_per_address));
   {
     client over("127.0.0.2", limits_port(), "a2-over");
     expect_refused(over, 13);
   }
   // Another address still gets in, up to the node's limit.
-  for (int i = 0; i < max_per_node - max_per_address; ++i) {
-    open.emplace_back("127.0.0.3", limits_port(), "a3-" + std::to_string(i));
-    ASSERT_TRUE(pongs(open.back())) << i;
-  }
+  ASSERT_NO_FATAL_FAILURE(open_working(open, "127.0.0.3", limits_port(), max_per_node - max_per_address));
   {
     client full("127.0.0.4", limits_port(), "a4-full");
     expect_refused(full, 14);  // this node is full: going away, try another
@@ -176,10 +178,7 @@ TEST(limits, failed_logins_lock_out_the_address_not_the_account) {
 // the clients' own addresses from the PROXY header.
 TEST(proxy_protocol, limits_apply_to_the_client_address_behind_nginx) {
   std::vector<client> open;
-  for (int i = 0; i < proxy_max_per_address; ++i) {
-    open.emplace_back("127.0.0.5", proxy_lb_port(), "p5-" + std::to_string(i));
-    ASSERT_TRUE(pongs(open.back())) << i;
-  }
+  ASSERT_NO_FATAL_FAILURE(open_working(open, "127.0.0.5", proxy_lb_port(), proxy_max_per_address));
   {
     client over("127.0.0.5", proxy_lb_port(), "p5-over");
     expect_refused(over, 13);

@@ -20,16 +20,9 @@ namespace {
 
 std::shared_ptr<spdlog::logger> logger() { return named_logger("net"); }
 
-std::string address_text(const asio::ip::tcp::socket& socket) {
-  boost::system::error_code ec;
-  const auto ep = socket.remote_endpoint(ec);
-  return ec ? std::string("?") : ep.address().to_string();
-}
-
-std::string endpoint_text(const asio::ip::tcp::socket& socket) {
-  boost::system::error_code ec;
-  const auto ep = socket.remote_endpoint(ec);
-  return ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+// "address:port" for logs; IPv6 addresses in brackets.
+std::string peer_text(const std::string& address, std::uint16_t port) {
+  return (address.find(':') == std::string::npos ? address : "[" + address + "]") + ":" + std::to_string(port);
 }
 
 // A coroutine that throws ends only its own session; log it and move on.
@@ -63,13 +56,19 @@ session::session(asio::ip::tcp::socket socket, router::router& router, services:
       options_(options),
       admission_(admission),
       on_finished_(std::move(on_finished)),
-      address_(address_text(socket_)),
-      peer_(endpoint_text(socket_)),
+      address_("?"),
+      peer_("?"),
       last_frame_(clock::now()),
       unauthenticated_since_(last_frame_),
       proxy_pending_(options.proxy_protocol),
       requests_(options.rate_limit_per_s, options.rate_limit_burst),
-      deadline_((last_frame_ + std::min(options.idle_timeout, options.login_timeout)).time_since_epoch().count()) {}
+      deadline_((last_frame_ + std::min(options.idle_timeout, options.login_timeout)).time_since_epoch().count()) {
+  boost::system::error_code ec;
+  if (const auto ep = socket_.remote_endpoint(ec); !ec) {
+    address_ = ep.address().to_string();
+    peer_ = peer_text(address_, ep.port());
+  }
+}
 
 void session::start(const std::shared_ptr<session>& self) {
   boost::system::error_code ignored;
@@ -118,8 +117,7 @@ bool session::take_proxy_bytes(std::string_view bytes) {
   const std::string via = peer_;
   if (!header.address.empty()) {
     address_ = header.address;
-    peer_ = (address_.find(':') == std::string::npos ? address_ : "[" + address_ + "]") + ":" +
-            std::to_string(header.port);
+    peer_ = peer_text(address_, header.port);
   }
   logger()->info("connection open peer={} via={}", peer_, via);
   proxy_pending_ = false;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #ifndef CHAT_TEST_BUILD_NGINX_SCRIPT
 #define CHAT_TEST_BUILD_NGINX_SCRIPT "tests/fixtures/nginx.sh"
@@ -31,20 +32,31 @@ std::optional<long> rss_kib(pid_t pid) {
   return std::nullopt;
 }
 
-std::optional<int> fd_count(pid_t pid) {
+namespace {
+
+// The targets of /proc/PID/fd's entries, or nullopt when the process is gone.
+std::optional<std::vector<std::filesystem::path>> fd_targets(pid_t pid) {
   std::error_code ec;
   std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec);
   if (ec) {
     return std::nullopt;
   }
-  int n = 0;
+  std::vector<std::filesystem::path> targets;
   for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
     if (ec) {
       return std::nullopt;
     }
-    ++n;
+    std::error_code link_ec;
+    targets.push_back(std::filesystem::read_symlink(it->path(), link_ec));  // empty if it just closed
   }
-  return n;
+  return targets;
+}
+
+}  // namespace
+
+std::optional<int> fd_count(pid_t pid) {
+  const auto targets = fd_targets(pid);
+  return targets ? std::optional<int>(static_cast<int>(targets->size())) : std::nullopt;
 }
 
 std::optional<int> client_connections(pid_t pid, int port) {
@@ -65,18 +77,13 @@ std::optional<int> client_connections(pid_t pid, int port) {
       inodes.insert("socket:[" + inode + "]");
     }
   }
-  std::error_code ec;
-  std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec);
-  if (ec) {
+  const auto targets = fd_targets(pid);
+  if (!targets) {
     return std::nullopt;
   }
   int n = 0;
-  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    if (ec) {
-      return std::nullopt;
-    }
-    const auto target = std::filesystem::read_symlink(it->path(), ec);
-    n += !ec && inodes.contains(target.string()) ? 1 : 0;
+  for (const auto& t : *targets) {
+    n += inodes.contains(t.string()) ? 1 : 0;
   }
   return n;
 }
