@@ -2,6 +2,7 @@
 // restarted mid-traffic. Each test starts its own Redis and its own two nodes (on the shared
 // MariaDB) so that the shared chat_cluster fixture is never disturbed:
 //   node kill:     Redis base+40, nodes base+41 ("kill1") and base+42 ("kill2")
+//   node restart:  Redis base+43, nodes base+44 ("again1") and base+48 ("again2")
 //   Redis restart: Redis base+45, nodes base+46 ("rr1") and base+47 ("rr2")
 // Every node runs with heartbeat.idle_timeout_ms = 3000 (cluster_node_toml()).
 #include <chat_test/checks.hpp>
@@ -19,6 +20,7 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -190,6 +192,96 @@ TEST(ClusterFailover, KilledNodeFreesItsUsersAndMessagesSentMeanwhileArriveOnce)
   EXPECT_TRUE(n2.running()) << n2.log_tail();
   const auto stopped = n2.stop();
   EXPECT_EQ(stopped.status, 0) << stopped.output;
+}
+
+// --- node restarted under its own id -------------------------------------------------------------
+
+// Logs `a` in on `port`, retrying errno 3 (the cluster still counts it online) until
+// `deadline`; fails the test on errno 3 after it or on any other answer.
+login_result login_by(client& c, const account& a, steady::time_point deadline, keepalive& keep) {
+  for (int attempt = 1;; ++attempt) {
+    keep.tick();
+    const auto asked_at = steady::now();
+    login_result r;
+    r.ack = c.request(login_id_req(a.id, a.pwd));
+    if (int_field(r.ack, "msgid") == 2 && int_field(r.ack, "errno") == 3 && asked_at <= deadline) {
+      std::this_thread::sleep_for(300ms);  // polling a state change that sends no event
+      continue;
+    }
+    EXPECT_TRUE(is_ack(r.ack, 2, 0)) << "[" << c.label() << "] attempt " << attempt << ": " << json::serialize(r.ack);
+    const auto n = int_field(r.ack, "offline").value_or(0);
+    r.offline = c.recv_n(static_cast<std::size_t>(std::max<std::int64_t>(n, 0)));
+    return r;
+  }
+}
+
+// A node that comes back at once under the same node_id refreshes the same liveness key, so
+// the claims of its earlier run must not count as alive: its former users log in again, on
+// it or on the other node, within 2 x idle_timeout, and get what was sent meanwhile, once.
+TEST(ClusterFailover, NodeRestartedUnderItsOwnIdLetsItsFormerUsersBackIn) {
+  const int redis_port = port_base() + 43;
+  const int p1 = port_base() + 44;
+  const int p2 = port_base() + 48;
+  const auto n1_dir = test_data_dir() / "cluster-again-node1";
+  const auto n1_toml = cluster_node_toml("again1", redis_port);
+  redis_instance redis(test_data_dir() / "cluster-again-redis", redis_port);
+  std::optional<server_instance> n1(std::in_place, n1_dir, p1, db_port(), n1_toml);
+  server_instance n2(test_data_dir() / "cluster-again-node2", p2, db_port(), cluster_node_toml("again2", redis_port));
+
+  const auto acc = register_accounts(p2, 3, "again");
+  const account& u = acc[0];  // on node1; back on node1 after its restart
+  const account& v = acc[1];  // on node1; back on node2 after the restart
+  const account& s = acc[2];  // on node2, writes to both
+  client cu = connect_as(p1, u);
+  client cv = connect_as(p1, v);
+  client cs = connect_as(p2, s);
+  for (const auto* to : {&u, &v}) {
+    const std::string cid = "before " + std::to_string(to->id);
+    cs.send(chat_req(to->id, "before the restart", cid));
+    EXPECT_TRUE(is_chat((to == &u ? cu : cv).recv(), s, to->id, "before the restart"));
+    EXPECT_TRUE(is_chat_ack(cs.recv(), cid));
+  }
+
+  const pid_t pid = n1->pid();
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  const auto killed = steady::now();
+  ASSERT_TRUE(n1->wait_exit(5s).has_value()) << "node1 (pid " << pid << ") still running after SIGKILL";
+  EXPECT_TRUE(cu.wait_closed(5s));
+  EXPECT_TRUE(cv.wait_closed(5s));
+  n1.reset();
+  n1.emplace(n1_dir, p1, db_port(), n1_toml);  // at once, under the same node id
+
+  keepalive keep;
+  keep.add(cs);
+  for (const auto* to : {&u, &v}) {
+    const std::string cid = "away " + std::to_string(to->id);
+    cs.send(chat_req(to->id, "while away", cid));
+    EXPECT_TRUE(is_chat_ack(recv_skipping_pongs(cs), cid));
+  }
+
+  const auto deadline = killed + 2 * idle + 200ms;  // PROTOCOL.md §7; 200 ms: our own measurement
+  client cu2(p1, "u@node1 again");
+  client cv2(p2, "v@node2");
+  const auto ru = login_by(cu2, u, deadline, keep);
+  const auto rv = login_by(cv2, v, deadline, keep);
+  std::cout << "[ info ] u and v logged in again " << since(killed).count() << " ms after the kill\n";
+  ASSERT_EQ(ru.offline.size(), 1u);
+  EXPECT_TRUE(is_chat(ru.offline[0], s, u.id, "while away", true));
+  ASSERT_EQ(rv.offline.size(), 1u);
+  EXPECT_TRUE(is_chat(rv.offline[0], s, v.id, "while away", true));
+
+  // Live again, both ways: node2 -> restarted node1, and on node2.
+  cs.send(chat_req(u.id, "after", "after u"));
+  EXPECT_TRUE(is_chat(cu2.recv(), s, u.id, "after"));
+  EXPECT_TRUE(is_chat_ack(recv_skipping_pongs(cs), "after u"));
+  cs.send(chat_req(v.id, "after", "after v"));
+  EXPECT_TRUE(is_chat(cv2.recv(), s, v.id, "after"));
+  EXPECT_TRUE(is_chat_ack(recv_skipping_pongs(cs), "after v"));
+  cu2.send(chat_req(s.id, "from the restarted node"));
+  EXPECT_TRUE(is_chat(recv_skipping_pongs(cs), u, s.id, "from the restarted node"));
+  EXPECT_EQ(n1->stop().status, 0);
+  EXPECT_EQ(n2.stop().status, 0);
 }
 
 // --- Redis restarted mid-traffic -----------------------------------------------------------------

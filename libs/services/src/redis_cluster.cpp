@@ -13,6 +13,8 @@
 #include <boost/asio/strand.hpp>
 
 #include <algorithm>
+#include <array>
+#include <random>
 #include <charconv>
 #include <map>
 
@@ -30,17 +32,35 @@ const std::string channel_prefix = "chat:deliver:";
 
 std::string user_key(user_id u) { return user_prefix + std::to_string(u); }
 
-// Atomically: take the user unless a live other node holds it. Returns 1 when claimed.
-const std::string claim_script = R"lua(
+// A claim is "<node>@<incarnation>"; the node's liveness key holds its incarnation, a random
+// value drawn at every start. So a claim made by an earlier run of a node that has since
+// restarted under the same node id is as dead as one of a node that is gone.
+// holder_node(claim) -> the node when the claim's run is alive, else nil.
+const std::string holder_node_lua = R"lua(
+local function holder_node(holder, node_prefix)
+  local at = string.find(holder, '@', 1, true)
+  if not at then
+    return nil
+  end
+  local node = string.sub(holder, 1, at - 1)
+  if redis.call('GET', node_prefix .. node) == string.sub(holder, at + 1) then
+    return node
+  end
+  return nil
+end
+)lua";
+
+// Atomically: take the user unless a live other run of a node holds it. Returns 1 when claimed.
+const std::string claim_script = holder_node_lua + R"lua(
 local holder = redis.call('GET', KEYS[1])
-if holder and holder ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. holder) == 1 then
+if holder and holder ~= ARGV[1] and holder_node(holder, ARGV[2]) then
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[1])
 return 1
 )lua";
 
-// Atomically: forget the user only if this node holds it (another node may have taken over).
+// Atomically: forget the user only if this run holds it (another node may have taken over).
 const std::string release_script = R"lua(
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
@@ -50,12 +70,12 @@ return 0
 
 // Routes a batch of messages and publishes them, atomically with the presence it reads.
 // KEYS: the recipients' user keys, message after message.
-// ARGV: this node, node key prefix, channel prefix, user key prefix, then for each message its
-//       recipient count and its JSON body.
+// ARGV: this node's claim value, node key prefix, channel prefix, user key prefix, then for each
+//       message its recipient count and its JSON body.
 // Each live other node gets one PUBLISH holding its records (forward_payload.hpp); returns
 // {message number, user id, ...} for every recipient no node took (offline, here, or its
 // node is gone or not subscribed).
-const std::string route_script = R"lua(
+const std::string route_script = holder_node_lua + R"lua(
 local self, node_prefix, channel_prefix, user_prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local live, records, sent, nodes, left = {}, {}, {}, {}, {}
 local k = 1
@@ -69,22 +89,24 @@ for a = 5, #ARGV, 2 do
     k = k + 1
     local id = string.sub(key, #user_prefix + 1)
     local holder = redis.call('GET', key)
+    local node = nil
     if holder and holder ~= self then
       if live[holder] == nil then
-        live[holder] = redis.call('EXISTS', node_prefix .. holder) == 1
+        live[holder] = holder_node(holder, node_prefix) or false
       end
+      node = live[holder]
     end
-    if holder and holder ~= self and live[holder] then
-      if not by_node[holder] then
-        by_node[holder] = {}
-        if not records[holder] then
-          records[holder], sent[holder] = {}, {}
-          nodes[#nodes + 1] = holder
+    if node then
+      if not by_node[node] then
+        by_node[node] = {}
+        if not records[node] then
+          records[node], sent[node] = {}, {}
+          nodes[#nodes + 1] = node
         end
       end
-      local ids = by_node[holder]
+      local ids = by_node[node]
       ids[#ids + 1] = id
-      local s = sent[holder]
+      local s = sent[node]
       s[#s + 1] = message
       s[#s + 1] = tonumber(id)
     else
@@ -111,6 +133,15 @@ return left
 constexpr std::size_t max_route_batch = 256;
 constexpr std::size_t max_route_bytes = 1u << 20;
 
+// 64 random bits in hex: tells this run of the node from its earlier ones.
+std::string new_run_id() {
+  std::random_device seed;
+  const std::uint64_t bits = (std::uint64_t{seed()} << 32) | seed();
+  std::array<char, 16> text{};
+  const auto end = std::to_chars(text.data(), text.data() + text.size(), bits, 16).ptr;
+  return std::string(text.data(), end);
+}
+
 }  // namespace
 
 redis_cluster::redis_cluster(const asio::any_io_executor& ex, broker::redis_broker& broker, std::string node_id,
@@ -119,6 +150,8 @@ redis_cluster::redis_cluster(const asio::any_io_executor& ex, broker::redis_brok
       broker_(broker),
       node_id_(std::move(node_id)),
       node_key_(node_prefix + node_id_),
+      run_id_(new_run_id()),
+      claim_value_(node_id_ + "@" + run_id_),
       node_ttl_(node_ttl),
       timer_(ex_) {}
 
@@ -149,7 +182,7 @@ void redis_cluster::start(inbound_handler on_inbound, local_users_fn local_users
 awaitable<void> redis_cluster::heartbeat() {
   const auto period = node_ttl_ / 3;
   while (!stopped_) {
-    std::vector<std::string> cmd{"SET", node_key_, "1", "PX", std::to_string(node_ttl_.count())};
+    std::vector<std::string> cmd{"SET", node_key_, run_id_, "PX", std::to_string(node_ttl_.count())};
     auto reply = co_await broker_.client().command(std::move(cmd));
     if (!reply || reply->is_error()) {
       logger()->warn("liveness of node {} not refreshed: Redis unavailable", node_id_);
@@ -184,7 +217,7 @@ awaitable<void> redis_cluster::stop() {
 }
 
 awaitable<boost::system::result<bool>> redis_cluster::claim(user_id user) {
-  std::vector<std::string> cmd{"EVAL", claim_script, "1", user_key(user), node_id_, node_prefix};
+  std::vector<std::string> cmd{"EVAL", claim_script, "1", user_key(user), claim_value_, node_prefix};
   auto reply = co_await broker_.client().command(std::move(cmd));
   if (!reply || reply->type != broker::resp_type::integer) {
     co_return errc::unavailable;
@@ -193,14 +226,15 @@ awaitable<boost::system::result<bool>> redis_cluster::claim(user_id user) {
 }
 
 awaitable<void> redis_cluster::release(user_id user) {
-  std::vector<std::string> cmd{"EVAL", release_script, "1", user_key(user), node_id_};
+  std::vector<std::string> cmd{"EVAL", release_script, "1", user_key(user), claim_value_};
   auto reply = co_await broker_.client().command(std::move(cmd));
   if (!reply || reply->is_error()) {
     logger()->warn("release of user={} not recorded: Redis unavailable", user);
   }
 }
 
-awaitable<boost::system::result<std::vector<std::string>>> redis_cluster::holders(const std::vector<user_id>& users) {
+// Online elsewhere: claimed by a run of another node, or an earlier run of this one, that is alive.
+awaitable<boost::system::result<std::vector<bool>>> redis_cluster::online_elsewhere(std::vector<user_id> users) {
   std::vector<std::string> args{"MGET"};
   for (user_id u : users) {
     args.push_back(user_key(u));
@@ -209,48 +243,40 @@ awaitable<boost::system::result<std::vector<std::string>>> redis_cluster::holder
   if (!reply || !reply->is_array() || reply->elements.size() != users.size()) {
     co_return errc::unavailable;
   }
-  std::vector<std::string> nodes(users.size());
-  std::vector<std::string> distinct;
+  // The claims' nodes, each once, with the run each claim names.
+  std::vector<std::string> nodes;
+  std::vector<std::pair<std::size_t, std::string_view>> claims(users.size(), {0, {}});  // node index, run
   for (std::size_t i = 0; i < users.size(); ++i) {
     const auto& e = reply->elements[i];
-    if (e.is_string() && e.string != node_id_) {
-      nodes[i] = e.string;
-      if (std::find(distinct.begin(), distinct.end(), e.string) == distinct.end()) {
-        distinct.push_back(e.string);
-      }
+    const auto at = e.is_string() ? e.string.find('@') : std::string::npos;
+    if (at == std::string::npos || e.string == claim_value_) {
+      continue;  // nobody, or this run (the user is not here: it has just left)
     }
+    const std::string_view node = std::string_view(e.string).substr(0, at);
+    auto it = std::find(nodes.begin(), nodes.end(), node);
+    if (it == nodes.end()) {
+      it = nodes.insert(nodes.end(), std::string(node));
+    }
+    claims[i] = {static_cast<std::size_t>(it - nodes.begin()) + 1, std::string_view(e.string).substr(at + 1)};
   }
-  if (distinct.empty()) {
-    co_return nodes;
+  std::vector<bool> online(users.size(), false);
+  if (nodes.empty()) {
+    co_return online;
   }
   std::vector<std::string> live_args{"MGET"};
-  for (const auto& n : distinct) {
+  for (const auto& n : nodes) {
     live_args.push_back(node_prefix + n);
   }
   auto live = co_await broker_.client().command(std::move(live_args));
-  if (!live || !live->is_array() || live->elements.size() != distinct.size()) {
+  if (!live || !live->is_array() || live->elements.size() != nodes.size()) {
     co_return errc::unavailable;
   }
-  for (auto& n : nodes) {
-    if (n.empty()) {
-      continue;
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    const auto& [node, run] = claims[i];
+    if (node != 0) {
+      const auto& current = live->elements[node - 1];
+      online[i] = current.is_string() && current.string == run;
     }
-    const auto i = static_cast<std::size_t>(std::find(distinct.begin(), distinct.end(), n) - distinct.begin());
-    if (live->elements[i].is_null()) {
-      n.clear();  // its node is dead: the user is offline
-    }
-  }
-  co_return nodes;
-}
-
-awaitable<boost::system::result<std::vector<bool>>> redis_cluster::online_elsewhere(std::vector<user_id> users) {
-  auto nodes = co_await holders(users);
-  if (!nodes) {
-    co_return nodes.error();
-  }
-  std::vector<bool> online;
-  for (const auto& n : *nodes) {
-    online.push_back(!n.empty());
   }
   co_return online;
 }
@@ -355,7 +381,7 @@ std::vector<std::string> redis_cluster::route_command(const std::vector<route_re
       cmd.push_back(user_key(u));
     }
   }
-  cmd.insert(cmd.end(), {node_id_, node_prefix, channel_prefix, user_prefix});
+  cmd.insert(cmd.end(), {claim_value_, node_prefix, channel_prefix, user_prefix});
   for (const auto& r : batch) {
     cmd.push_back(std::to_string(r.recipients.size()));
     cmd.emplace_back(std::string_view(*r.frame).substr(protocol::frame_header_bytes));

@@ -22,11 +22,13 @@
 
 namespace chat::services {
 
-// Keys: chat:node:<node>  liveness, refreshed every ttl/3, expires ttl after the node died;
-//       chat:user:<id>    the node holding the user (no expiry: stale once its node is dead);
+// Keys: chat:node:<node>  liveness: the node's run id (random per start), refreshed every
+//                         ttl/3, expires ttl after the node died;
+//       chat:user:<id>    the claim "<node>@<run id>" of the run holding the user (no expiry:
+//                         stale once that run is dead, even if its node restarted);
 //       chat:gver:<id>    membership version of a group (see cluster::group_version).
-// A claim succeeds unless a *live* other node holds the user, so a dead node's users can log
-// in elsewhere once its liveness key has expired.
+// A claim succeeds unless a *live run* of another node holds the user, so a dead node's users
+// can log in elsewhere once its liveness key has expired, and at once when it restarted.
 class redis_cluster final : public cluster {
  public:
   // Called in Redis's order, on the subscriber's strand, for every frame forwarded to this node.
@@ -68,13 +70,13 @@ class redis_cluster final : public cluster {
 
   awaitable<void> heartbeat();
   awaitable<void> reclaim_all();
-  // For each user: the live node holding it other than this one, or "" (none / dead / here).
-  awaitable<boost::system::result<std::vector<std::string>>> holders(const std::vector<user_id>& users);
 
   asio::any_io_executor ex_;  // a strand: the heartbeat and its timer
   broker::redis_broker& broker_;
   std::string node_id_;
   std::string node_key_;
+  std::string run_id_;
+  std::string claim_value_;  // "<node_id>@<run_id>"
   std::chrono::milliseconds node_ttl_;
   asio::steady_timer timer_;
   local_users_fn local_users_;
