@@ -557,6 +557,7 @@ awaitable<void> session::finish(std::string reason) {
       // Keep the order: put the batch back in front and retry a few times before giving up.
       if (++attempt == 5) {
         logger()->error("lost {} undelivered messages of peer={}: storage unavailable", batch.size(), peer_);
+        attempt = 0;  // frames spilled since then get their own tries
         continue;
       }
       {
