@@ -153,6 +153,7 @@ void read_server(section_reader& r, server_section& s) {
   r.integer("threads", s.threads, 0, 256);
   r.duration("shutdown_grace_ms", s.shutdown_grace, 1, max_duration_ms);
   r.boolean("proxy_protocol", s.proxy_protocol);
+  r.duration("drain_period_ms", s.drain_period, 0, max_duration_ms);
 }
 
 void read_mysql(section_reader& r, mysql_section& s) {
@@ -200,7 +201,20 @@ void read_heartbeat(section_reader& r, heartbeat_section& s) {
   r.duration("idle_timeout_ms", s.idle_timeout, 100, max_duration_ms);
 }
 
-void read_log(section_reader& r, log_section& s) { r.string("level", s.level, valid_log_level); }
+std::string_view valid_log_format(std::string_view value) {
+  return value == "text" || value == "json" ? std::string_view{} : "must be text or json";
+}
+
+void read_log(section_reader& r, log_section& s) {
+  r.string("level", s.level, valid_log_level);
+  r.string("format", s.format, valid_log_format);
+  r.string("file", s.file);
+}
+
+void read_admin(section_reader& r, admin_section& s) {
+  r.string("listen_address", s.listen_address, not_empty);
+  r.integer("port", s.port, 0, 65535);
+}
 
 void read_security(section_reader& r, security_section& s) {
   r.integer("hash_threads", s.hash_threads, 0, 256);
@@ -213,7 +227,7 @@ struct section_entry {
   void (*read)(section_reader&, server_config&);
 };
 
-constexpr std::array<section_entry, 7> sections{{
+constexpr std::array<section_entry, 8> sections{{
     {"server", [](section_reader& r, server_config& c) { read_server(r, c.server); }},
     {"mysql", [](section_reader& r, server_config& c) { read_mysql(r, c.mysql); }},
     {"redis", [](section_reader& r, server_config& c) { read_redis(r, c.redis); }},
@@ -221,6 +235,7 @@ constexpr std::array<section_entry, 7> sections{{
     {"heartbeat", [](section_reader& r, server_config& c) { read_heartbeat(r, c.heartbeat); }},
     {"log", [](section_reader& r, server_config& c) { read_log(r, c.log); }},
     {"security", [](section_reader& r, server_config& c) { read_security(r, c.security); }},
+    {"admin", [](section_reader& r, server_config& c) { read_admin(r, c.admin); }},
 }};
 
 toml::table parse_toml(std::string_view text, std::string_view source) {
@@ -262,6 +277,7 @@ server_config parse(std::string_view toml_text, std::string_view source_name) {
     reader.finish();
   }
   config.redis.enabled = root.contains("redis");
+  config.admin.enabled = root.contains("admin");
   return config;
 }
 

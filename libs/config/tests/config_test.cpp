@@ -18,7 +18,7 @@ namespace {
 // The structs have no operator==; comparing their fields as tuples keeps the header untouched
 // and makes a failure name the section that differs.
 auto fields(const cfg::server_section& s) {
-  return std::tie(s.listen_address, s.port, s.node_id, s.threads, s.shutdown_grace);
+  return std::tie(s.listen_address, s.port, s.node_id, s.threads, s.shutdown_grace, s.proxy_protocol, s.drain_period);
 }
 auto fields(const cfg::mysql_section& s) {
   return std::tie(s.host, s.port, s.unix_socket, s.user, s.password, s.database, s.pool_size, s.connect_timeout,
@@ -32,7 +32,8 @@ auto fields(const cfg::limits_section& s) {
                   s.max_failed_logins, s.failed_login_lockout);
 }
 auto fields(const cfg::heartbeat_section& s) { return std::tie(s.idle_timeout); }
-auto fields(const cfg::log_section& s) { return std::tie(s.level); }
+auto fields(const cfg::log_section& s) { return std::tie(s.level, s.format, s.file); }
+auto fields(const cfg::admin_section& s) { return std::tie(s.enabled, s.listen_address, s.port); }
 auto fields(const cfg::security_section& s) {
   return std::tie(s.hash_threads, s.argon2_opslimit, s.argon2_memlimit_kib);
 }
@@ -45,6 +46,7 @@ void expect_same(const cfg::server_config& a, const cfg::server_config& b) {
   EXPECT_TRUE(fields(a.heartbeat) == fields(b.heartbeat)) << "[heartbeat] differs";
   EXPECT_TRUE(fields(a.log) == fields(b.log)) << "[log] differs";
   EXPECT_TRUE(fields(a.security) == fields(b.security)) << "[security] differs";
+  EXPECT_TRUE(fields(a.admin) == fields(b.admin)) << "[admin] differs";
 }
 
 // Parses text that must be rejected and returns the error message.
@@ -358,6 +360,8 @@ TEST(config, cluster_examples_load_with_proxy_protocol_and_limits) {
     EXPECT_EQ(c.limits.rate_limit_per_s, 50u) << node;
     EXPECT_EQ(c.limits.max_connections_per_address, 64u) << node;
     EXPECT_EQ(c.limits.max_failed_logins_per_address, 30u) << node;
+    EXPECT_TRUE(c.admin.enabled) << node;
+    EXPECT_EQ(c.admin.listen_address, "127.0.0.1") << node;
   }
 }
 
@@ -366,14 +370,15 @@ TEST(config, example_file_documents_every_key) {
   std::ifstream in(CHAT_EXAMPLE_CONFIG);
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   for (const char* line :
-       {"[server]", "\nlisten_address = ", "\nport = ", "\nnode_id = ", "\nthreads = ", "\nshutdown_grace_ms = ",
+       {"[server]", "\nlisten_address = ", "\nport = ", "\nnode_id = ", "\nthreads = ", "\nshutdown_grace_ms = ", "\ndrain_period_ms = ",
         "[mysql]", "\nhost = ", "\nunix_socket = ", "\nuser = ", "\npassword = ", "\ndatabase = ",
         "\npool_size = ", "\nconnect_timeout_ms = ", "\nquery_timeout_ms = ", "\nping_interval_ms = ",
         "\napply_schema = ", "[limits]", "\nmax_frame_bytes = ", "\nmax_message_bytes = ",
         "\nmax_outbound_bytes = ", "\nlogin_timeout_ms = ", "\nmax_failed_logins = ",
-        "\nfailed_login_lockout_ms = ", "[heartbeat]", "\nidle_timeout_ms = ", "[log]", "\nlevel = ",
+        "\nfailed_login_lockout_ms = ", "[heartbeat]", "\nidle_timeout_ms = ", "[log]", "\nlevel = ", "\nformat = ", "\nfile = ",
         "[security]", "\nhash_threads = ", "\nargon2_opslimit = ", "\nargon2_memlimit_kib = ", "# [redis]",
-        "\n# host = ", "\n# port = ", "\n# password = ", "\n# connect_timeout_ms = ", "\n# command_timeout_ms = "}) {
+        "\n# host = ", "\n# port = ", "\n# password = ", "\n# connect_timeout_ms = ", "\n# command_timeout_ms = ", "# [admin]",
+        "\n# listen_address = ", "\n# port = 9610"}) {
     EXPECT_TRUE(contains(text, line)) << "missing: " << line;
   }
 }
@@ -398,4 +403,26 @@ TEST(config, redis_errors_are_named) {
   EXPECT_TRUE(contains(error_of("[redis]\nport = 0\n"), "[redis] port"));
   EXPECT_TRUE(contains(error_of("[redis]\nhots = \"x\"\n"), "[redis] hots"));
   EXPECT_TRUE(contains(error_of("[redis]\nhost = \"\"\n"), "[redis] host"));
+}
+
+TEST(config, admin_section_turns_the_listener_on) {
+  EXPECT_FALSE(cfg::parse("").admin.enabled);
+  const auto c = cfg::parse("[admin]\n");
+  EXPECT_TRUE(c.admin.enabled);
+  EXPECT_EQ(c.admin.listen_address, "127.0.0.1");
+  EXPECT_EQ(c.admin.port, 9610);
+  const auto d = cfg::parse("[admin]\nlisten_address = \"10.0.0.7\"\nport = 0\n");
+  EXPECT_EQ(d.admin.listen_address, "10.0.0.7");
+  EXPECT_EQ(d.admin.port, 0);
+  EXPECT_TRUE(contains(error_of("[admin]\nport = 65536\n"), "[admin] port: must be between 0 and 65535"));
+  EXPECT_TRUE(contains(error_of("[admin]\nlisten_address = \"\"\n"), "[admin] listen_address"));
+}
+
+TEST(config, log_format_file_and_drain_period) {
+  const auto c = cfg::parse("[log]\nformat = \"json\"\nfile = \"/var/log/chatd/n1.log\"\n[server]\ndrain_period_ms = 0\n");
+  EXPECT_EQ(c.log.format, "json");
+  EXPECT_EQ(c.log.file, "/var/log/chatd/n1.log");
+  EXPECT_EQ(c.server.drain_period, std::chrono::milliseconds(0));
+  EXPECT_EQ(cfg::parse("").server.drain_period, std::chrono::milliseconds(10000));
+  EXPECT_TRUE(contains(error_of("[log]\nformat = \"xml\"\n"), "[log] format: must be text or json"));
 }

@@ -19,7 +19,10 @@ struct server_section {
   std::uint16_t port = 6000;
   std::string node_id = "node1";
   std::size_t threads = 0;                 // 0 = one per hardware thread
-  milliseconds shutdown_grace{5000};       // shutdown_grace_ms
+  milliseconds shutdown_grace{5000};       // shutdown_grace_ms: final flush after the drain
+  // drain_period_ms: on SIGTERM, GOING_AWAY reaches the connected clients spread over this
+  // period, so they reconnect to the other nodes gradually (0 = all at once).
+  milliseconds drain_period{10000};
   // Every connection starts with a PROXY protocol v1/v2 header (nginx `proxy_protocol on;`),
   // whose client address then counts for per-address limits and logs. Only for a port that
   // nothing but the balancer can reach.
@@ -64,9 +67,18 @@ struct heartbeat_section {
   milliseconds idle_timeout{60000};        // idle_timeout_ms
 };
 
-// [log]
+// [log]; SIGHUP reopens `file` and applies `level` read again from the config file.
 struct log_section {
   std::string level = "info";              // trace, debug, info, warn, error, critical, off
+  std::string format = "text";             // text, or json: one object per line for log shippers
+  std::string file;                        // empty = stderr (journald under systemd)
+};
+
+// [admin]: present = an HTTP listener for /healthz, /readyz and /metrics (Prometheus).
+struct admin_section {
+  bool enabled = false;                    // set when the file has an [admin] section
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 9610;               // 0 = any free port (logged)
 };
 
 // [security]
@@ -95,6 +107,7 @@ struct server_config {
   heartbeat_section heartbeat;
   log_section log;
   security_section security;
+  admin_section admin;
 };
 
 // Thrown for any invalid configuration; what() names the offending key, e.g.
