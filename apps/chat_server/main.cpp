@@ -1,5 +1,5 @@
 // chat_server: parses arguments, loads the config, wires the libraries together and runs
-// the io_context until SIGINT/SIGTERM, then shuts down gracefully and exits 0.
+// the io_context until SIGINT/SIGTERM, then drains (clients moved away gradually) and exits 0.
 #include <chat/broker/redis_broker.hpp>
 #include <chat/config/config.hpp>
 #include <chat/router/router.hpp>
@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <functional>
 #include <iostream>
 #include <thread>
 #include <vector>
@@ -68,8 +69,8 @@ std::chrono::milliseconds node_ttl(const config::heartbeat_section& cfg) {
 
 // Clients first (their logouts release cluster claims), then this node's liveness, then Redis.
 awaitable<void> shutdown(server::server& server, broker::redis_broker* redis, services::redis_cluster* cluster,
-                         std::chrono::milliseconds grace) {
-  co_await server.shutdown(grace);
+                         const config::server_section& cfg) {
+  co_await server.drain(cfg.drain_period, cfg.shutdown_grace);
   if (cluster != nullptr) {
     co_await cluster->stop();
   }
@@ -121,15 +122,29 @@ int run(const config::server_config& cfg) {
   }
   server.start();
 
+  // The first stop signal drains; a second one sends the remaining GOING_AWAYs at once.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+  bool stopping = false;
+  std::function<void(const boost::system::error_code&, int)> on_signal;
+  on_signal = [&](const boost::system::error_code& ec, int signo) {
     if (ec) {
       return;
     }
-    log->info("signal {}: shutting down", signo);
-    asio::co_spawn(ioc, shutdown(server, redis.get(), redis_cluster.get(), cfg.server.shutdown_grace),
-                   [&](std::exception_ptr) { ioc.stop(); });
-  });
+    if (!stopping) {
+      stopping = true;
+      log->info("signal {}: draining over {} ms, then stopping", signo, cfg.server.drain_period.count());
+      asio::co_spawn(ioc, shutdown(server, redis.get(), redis_cluster.get(), cfg.server),
+                     [&](std::exception_ptr) {
+                       signals.cancel();
+                       ioc.stop();
+                     });
+    } else {
+      log->info("signal {} again: closing the remaining connections now", signo);
+      server.hurry();
+    }
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
 
   std::vector<std::jthread> pool;
   for (std::size_t i = 1; i < threads; ++i) {

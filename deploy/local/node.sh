@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts or stops one chat_server process in the background, tracked by a PID file.
 #   node.sh start DIR BINARY CONFIG PORT   (log DIR/server.log, pid DIR/server.pid; waits for PORT)
-#   node.sh stop DIR                       (SIGTERM, waits for the exit; SIGKILL after 15 s)
+#   node.sh stop DIR                       (SIGTERM, waits for the exit; SIGKILL after 20 s)
 #   node.sh kill DIR                       (SIGKILL: a crash, for trying failover)
 set -euo pipefail
 
@@ -31,8 +31,8 @@ case "$cmd" in
     ;;
   stop)
     pid=$(pid_of "$dir/server.pid" '^chat_server')
-    # SIGTERM: GOING_AWAY to clients, undeliverable chat stored, exit 0.
-    [ -n "$pid" ] && stop_pid "$pid" chat_server TERM 15
+    # SIGTERM: drain (GOING_AWAY over drain_period_ms, 10 s), undeliverable chat stored, exit 0.
+    [ -n "$pid" ] && stop_pid "$pid" chat_server TERM 20
     rm -f "$dir/server.pid"
     ;;
   kill)

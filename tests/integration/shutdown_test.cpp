@@ -8,7 +8,12 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/serialize.hpp>
+
 #include <signal.h>
+
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -56,6 +61,62 @@ TEST(Shutdown, SigtermSendsGoingAwayToEveryClientAndExits0) {
   EXPECT_EQ(stopped.status, 0) << stopped.output;
   // Nothing listens any more.
   EXPECT_THROW(client(port, "late", 0, 1s), test_error);
+}
+
+// A rolling restart: the listener closes at once, the GOING_AWAYs are spread over
+// drain_period_ms, and a second SIGTERM sends the rest at once.
+TEST(Shutdown, SigtermDrainsClientsGraduallyAndASecondOneHurries) {
+  constexpr millis period{3000};
+  constexpr int clients = 6;
+  const int port = port_base() + 10;
+  server_instance server(test_data_dir() / "shutdown-drain", port, db_port(),
+                         "[server]\ndrain_period_ms = " + std::to_string(period.count()) + "\n");
+  std::vector<client> conns;
+  for (int i = 0; i < clients; ++i) {
+    conns.emplace_back(port, "c" + std::to_string(i));
+    ping_barrier(conns.back());
+  }
+  const auto t0 = steady::now();
+  ASSERT_EQ(::kill(server.pid(), SIGTERM), 0);
+  // The listener is closed at once: a balancer sends new clients elsewhere.
+  for (;;) {
+    try {
+      client late(port, "late", 0, 1s);
+    } catch (const test_error&) {
+      break;
+    }
+    ASSERT_LT(since(t0), 1s) << "still accepting 1 s after SIGTERM";
+    std::this_thread::sleep_for(20ms);  // polling a state change that sends no event
+  }
+  // The GOING_AWAYs come one by one over the period: the first early, the next ones later.
+  std::vector<millis> at;
+  std::vector<bool> gone(conns.size(), false);
+  while (at.size() < 2) {
+    ASSERT_LT(since(t0), period + 1s) << "fewer than two GOING_AWAYs within the drain period";
+    for (std::size_t i = 0; i < conns.size(); ++i) {
+      json::object f;
+      if (!gone[i] && conns[i].try_recv(f, 10ms) == recv_status::frame) {
+        ASSERT_TRUE(is_error_any(f, 14)) << json::serialize(f);
+        gone[i] = true;
+        at.push_back(since(t0));
+      }
+    }
+  }
+  EXPECT_LT(at[0], period / 2) << "the first GOING_AWAY came late";
+  EXPECT_GE(at[1] - at[0], period / clients / 2) << "two GOING_AWAYs at once: not spread over the period";
+  ASSERT_EQ(::kill(server.pid(), SIGTERM), 0);
+  const auto hurried = steady::now();
+  for (std::size_t i = 0; i < conns.size(); ++i) {
+    if (!gone[i]) {
+      SCOPED_TRACE(conns[i].label());
+      EXPECT_TRUE(is_error_any(conns[i].recv(1s), 14));
+    }
+  }
+  EXPECT_LT(since(hurried), 1s);
+  const auto status = server.wait_exit(5s);
+  ASSERT_TRUE(status.has_value()) << server.log_tail();
+  EXPECT_EQ(*status, 0) << server.log_tail();
+  EXPECT_EQ(server.stop().status, 0);
 }
 
 TEST(Shutdown, IdleServerExits0AtOnce) {

@@ -5,7 +5,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+
+#include <algorithm>
 
 namespace chat::server {
 
@@ -21,7 +24,7 @@ constexpr std::chrono::milliseconds sweep_period{250};
 server::server(asio::io_context& ioc, router::router& router, services::chat_service& chat,
                const config::server_config& config)
     : ioc_(ioc),
-      acceptor_(ioc),
+      acceptor_(asio::make_strand(ioc)),
       sweep_timer_(ioc),
       router_(router),
       chat_(chat),
@@ -38,7 +41,7 @@ void server::start() {
   acceptor_.bind(endpoint);
   acceptor_.listen(asio::socket_base::max_listen_connections);
   logger()->info("listening on {}:{}", endpoint.address().to_string(), acceptor_.local_endpoint().port());
-  asio::co_spawn(ioc_, accept_loop(), asio::detached);
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
   asio::co_spawn(ioc_, sweep_loop(), asio::detached);
 }
 
@@ -93,9 +96,12 @@ awaitable<void> server::sweep_loop() {
   }
 }
 
-awaitable<void> server::shutdown(std::chrono::milliseconds grace) {
-  boost::system::error_code ignored;
-  acceptor_.close(ignored);
+awaitable<void> server::drain(std::chrono::milliseconds period, std::chrono::milliseconds grace) {
+  draining_ = true;
+  asio::post(acceptor_.get_executor(), [this] {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+  });
   std::vector<std::shared_ptr<session>> live;
   {
     std::lock_guard lock(mutex_);
@@ -105,9 +111,28 @@ awaitable<void> server::shutdown(std::chrono::milliseconds grace) {
       }
     }
   }
-  logger()->info("shutting down: {} connections", live.size());
-  for (auto& s : live) {
-    s->go_away("server shutting down");
+  logger()->info("draining: listener closed, GOING_AWAY to {} connections over {} ms", live.size(), period.count());
+  // Client i goes at start + period * i / n, in steps of 10 to 100 ms (hurry() is seen within one).
+  const auto start = std::chrono::steady_clock::now();
+  const auto n = live.size();
+  const auto step = std::clamp(n == 0 ? period : period / static_cast<std::int64_t>(n), std::chrono::milliseconds(10),
+                               std::chrono::milliseconds(100));
+  asio::steady_timer pace(ioc_);
+  for (std::size_t sent = 0; sent < n;) {
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    std::size_t due = n;
+    if (!hurry_ && elapsed < period) {
+      const double done = std::chrono::duration<double>(elapsed) / std::chrono::duration<double>(period);
+      due = std::min(n, static_cast<std::size_t>(static_cast<double>(n) * done) + 1);
+    }
+    for (; sent < due; ++sent) {
+      live[sent]->go_away("server shutting down");
+      live[sent].reset();
+    }
+    if (sent < n) {
+      pace.expires_after(step);
+      co_await pace.async_wait(use_nothrow);
+    }
   }
   live.clear();
   const auto deadline = std::chrono::steady_clock::now() + grace;
@@ -120,5 +145,7 @@ awaitable<void> server::shutdown(std::chrono::milliseconds grace) {
     logger()->warn("shutdown grace period over with {} connections left", left);
   }
 }
+
+void server::hurry() { hurry_ = true; }
 
 }  // namespace chat::server

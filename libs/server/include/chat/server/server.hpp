@@ -13,6 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -32,9 +33,17 @@ class server {
   // The bound port (useful when configured as 0).
   std::uint16_t port() const;
 
-  // Stops accepting, sends GOING_AWAY to every connection and waits until they have all
-  // finished (queued frames written, undelivered chat stored) or `grace` has passed.
-  awaitable<void> shutdown(std::chrono::milliseconds grace);
+  // Graceful stop for rolling restarts: closes the listener at once (new connections are
+  // refused, so a balancer sends them elsewhere), then sends GOING_AWAY to the connected
+  // clients spread evenly over `period` (so they reconnect to the other nodes gradually),
+  // then waits until every connection has finished (queued frames written, undelivered chat
+  // stored) or `grace` has passed. Call once.
+  awaitable<void> drain(std::chrono::milliseconds period, std::chrono::milliseconds grace);
+  // The rest of the GOING_AWAYs of a running drain go out at once (a second stop signal).
+  // Any thread.
+  void hurry();
+  // True from the start of drain(): the node is not ready for new clients.
+  bool draining() const noexcept { return draining_.load(std::memory_order_relaxed); }
 
   std::size_t connection_count() const;
 
@@ -44,13 +53,15 @@ class server {
   awaitable<void> sweep_loop();
 
   asio::io_context& ioc_;
-  asio::ip::tcp::acceptor acceptor_;
+  asio::ip::tcp::acceptor acceptor_;  // on a strand of its own: closed by drain() from any thread
   asio::steady_timer sweep_timer_;
   router::router& router_;
   services::chat_service& chat_;
   const config::server_config& config_;
   session_options options_;
   admission admission_;
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> hurry_{false};
 
   mutable std::mutex mutex_;
   std::unordered_map<session*, std::weak_ptr<session>> sessions_;
