@@ -1,7 +1,10 @@
 // chat_server: parses arguments, loads the config, wires the libraries together and runs
 // the io_context until SIGINT/SIGTERM, then drains (clients moved away gradually) and exits 0.
+#include <chat/admin/http_server.hpp>
 #include <chat/broker/redis_broker.hpp>
 #include <chat/config/config.hpp>
+#include <chat/metrics/process.hpp>
+#include <chat/metrics/registry.hpp>
 #include <chat/router/router.hpp>
 #include <chat/server/server.hpp>
 #include <chat/services/accounts.hpp>
@@ -79,6 +82,56 @@ awaitable<void> shutdown(server::server& server, broker::redis_broker* redis, se
   }
 }
 
+// GET /readyz: ready for new clients while the database answers, Redis (in cluster mode) is
+// connected and subscribed, and the node is not draining.
+awaitable<admin::readiness_report> readiness(const server::server& server, storage::mysql_repository& repo,
+                                             const broker::redis_broker* redis) {
+  admin::readiness_report report;
+  report.ready = false;
+  if (server.draining()) {
+    report.detail = "not ready: draining";
+    co_return report;
+  }
+  if (redis != nullptr && !(redis->publish_connected() && redis->subscribed())) {
+    report.detail = "not ready: Redis unreachable";
+    co_return report;
+  }
+  const auto db = co_await repo.ping();
+  if (!db) {
+    report.detail = "not ready: database unreachable";
+    co_return report;
+  }
+  report.ready = true;
+  co_return report;
+}
+
+// The gauges read at each scrape (docs/operations.md lists every metric).
+void register_state_metrics(metrics::registry& r, const server::server& server, const services::presence& presence,
+                            const storage::mysql_repository& repo, const broker::redis_broker* redis) {
+  r.add_gauge("chat_build_info", "Version of this chat_server (value 1)", {{"version", CHAT_VERSION}}).set(1);
+  r.add_callback_gauge("chat_connections", "Client connections open on this node",
+                       [&server] { return static_cast<double>(server.connection_count()); });
+  r.add_callback_gauge("chat_online_users", "Users logged in on this node",
+                       [&presence] { return static_cast<double>(presence.online_count()); });
+  r.add_callback_gauge("chat_draining", "1 while the node drains its clients (SIGTERM), else 0",
+                       [&server] { return server.draining() ? 1.0 : 0.0; });
+  const std::string pool_help = "Database pool connections by state";
+  r.add_callback_gauge("chat_db_pool_connections", pool_help,
+                       [&repo] { return static_cast<double>(repo.stats().in_use); }, {{"state", "in_use"}});
+  r.add_callback_gauge("chat_db_pool_connections", pool_help,
+                       [&repo] { return static_cast<double>(repo.stats().idle); }, {{"state", "idle"}});
+  r.add_callback_gauge("chat_db_pool_connections", pool_help,
+                       [&repo] { return static_cast<double>(repo.stats().pending); }, {{"state", "opening"}});
+  r.add_callback_gauge("chat_db_pool_waiting", "Requests waiting for a database connection",
+                       [&repo] { return static_cast<double>(repo.stats().waiting); });
+  if (redis != nullptr) {
+    r.add_callback_gauge("chat_redis_up", "1 while both Redis connections (commands, subscriptions) are up", [redis] {
+      return redis->publish_connected() && redis->subscribed() ? 1.0 : 0.0;
+    });
+  }
+  metrics::register_process_metrics(r);
+}
+
 int run(const config::server_config& cfg) {
   setup_logging(cfg.log);
   auto log = spdlog::get("main");
@@ -122,6 +175,19 @@ int run(const config::server_config& cfg) {
   }
   server.start();
 
+  metrics::registry registry;
+  register_state_metrics(registry, server, presence, repo, redis.get());
+  std::unique_ptr<admin::http_server> admin_http;
+  if (cfg.admin.enabled) {
+    admin::http_handlers handlers;
+    handlers.readiness = [&server, &repo, &redis] { return readiness(server, repo, redis.get()); };
+    handlers.metrics = [&registry] { return registry.render(); };
+    admin_http = std::make_unique<admin::http_server>(ioc.get_executor(), cfg.admin.listen_address, cfg.admin.port,
+                                                      std::move(handlers));
+    admin_http->start();
+    log->info("admin listener on {}:{} (/healthz, /readyz, /metrics)", cfg.admin.listen_address, admin_http->port());
+  }
+
   // The first stop signal drains; a second one sends the remaining GOING_AWAYs at once.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   bool stopping = false;
@@ -136,6 +202,9 @@ int run(const config::server_config& cfg) {
       asio::co_spawn(ioc, shutdown(server, redis.get(), redis_cluster.get(), cfg.server),
                      [&](std::exception_ptr) {
                        signals.cancel();
+                       if (admin_http) {
+                         admin_http->stop();
+                       }
                        ioc.stop();
                      });
     } else {

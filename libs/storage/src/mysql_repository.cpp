@@ -73,6 +73,17 @@ void mysql_repository::stop() { impl_->pool.stop(); }
 
 pool_stats mysql_repository::stats() const { return impl_->pool.stats(); }
 
+awaitable<result<void>> mysql_repository::ping() {
+  auto [ec] = co_await impl_->pool.async_run(
+      [](mysql_connection& c) -> boost::system::error_code {
+        if (c.ping()) return {};
+        return make_error_code(errc::unavailable);
+      },
+      use_nothrow);
+  if (ec) co_return ec;
+  co_return result<void>{};
+}
+
 awaitable<result<void>> mysql_repository::apply_schema(std::string sql_text) {
   const auto statements = split_sql_statements(sql_text);
   auto [ec] = co_await impl_->pool.async_run([&](mysql_connection& c) { return run_schema(c, statements); },

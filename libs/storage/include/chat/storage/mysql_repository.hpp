@@ -48,6 +48,9 @@ class mysql_repository final : public repository {
 
   // Any thread: a snapshot for metrics.
   pool_stats stats() const;
+  // A round trip to the database on a pool connection (readiness checks); errc::unavailable
+  // when none answers within the query timeout.
+  awaitable<result<void>> ping();
 
   awaitable<result<user_id>> create_user(std::string name, std::string password_hash) override;
   awaitable<result<std::optional<user_record>>> find_user(user_id id) override;
