@@ -3,6 +3,7 @@
 #include <chat/admin/http_server.hpp>
 #include <chat/broker/redis_broker.hpp>
 #include <chat/config/config.hpp>
+#include <chat/logging/log_setup.hpp>
 #include <chat/metrics/process.hpp>
 #include <chat/metrics/registry.hpp>
 #include <chat/router/router.hpp>
@@ -20,7 +21,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -36,18 +36,6 @@ extern const std::string_view schema_sql;
 namespace {
 
 using namespace chat;
-
-void setup_logging(const config::log_section& cfg) {
-  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  const auto level = spdlog::level::from_str(cfg.level);
-  for (const char* name : {"main", "net", "db", "chat", "redis"}) {
-    auto logger = std::make_shared<spdlog::logger>(name, sink);
-    logger->set_level(level);
-    spdlog::register_logger(logger);
-  }
-  spdlog::set_default_logger(spdlog::get("main"));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v");
-}
 
 std::size_t thread_count(std::size_t configured) {
   return configured != 0 ? configured : std::max(1u, std::thread::hardware_concurrency());
@@ -132,8 +120,25 @@ void register_state_metrics(metrics::registry& r, const server::server& server, 
   metrics::register_process_metrics(r);
 }
 
-int run(const config::server_config& cfg) {
-  setup_logging(cfg.log);
+// SIGHUP: the config file is read again for [log] (level, format, file), and the log file is
+// reopened (after logrotate renamed it). Other sections need a restart.
+void reload_logging(logging::log_setup& logs, const std::string& config_path) {
+  auto log = spdlog::get("main");
+  try {
+    const auto fresh = config::load_file(config_path);
+    if (auto problems = logs.reload(fresh.log); !problems.empty()) {
+      log->warn("SIGHUP: logging partly reloaded: {}", problems);
+      return;
+    }
+    log->info("SIGHUP: logging reloaded (level {}, format {}, {})", fresh.log.level, fresh.log.format,
+              fresh.log.file.empty() ? std::string("stderr") : fresh.log.file);
+  } catch (const config::config_error& e) {
+    log->error("SIGHUP: config not reloaded, logging unchanged: {}", e.what());
+  }
+}
+
+int run(const config::server_config& cfg, const std::string& config_path) {
+  logging::log_setup logs(cfg.log);
   auto log = spdlog::get("main");
   log->info("chat_server {} node={} starting", CHAT_VERSION, cfg.server.node_id);
 
@@ -188,6 +193,17 @@ int run(const config::server_config& cfg) {
     log->info("admin listener on {}:{} (/healthz, /readyz, /metrics)", cfg.admin.listen_address, admin_http->port());
   }
 
+  asio::signal_set hangup(ioc, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_hangup;
+  on_hangup = [&](const boost::system::error_code& ec, int) {
+    if (ec) {
+      return;
+    }
+    reload_logging(logs, config_path);
+    hangup.async_wait(on_hangup);
+  };
+  hangup.async_wait(on_hangup);
+
   // The first stop signal drains; a second one sends the remaining GOING_AWAYs at once.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   bool stopping = false;
@@ -202,6 +218,7 @@ int run(const config::server_config& cfg) {
       asio::co_spawn(ioc, shutdown(server, redis.get(), redis_cluster.get(), cfg.server),
                      [&](std::exception_ptr) {
                        signals.cancel();
+                       hangup.cancel();
                        if (admin_http) {
                          admin_http->stop();
                        }
@@ -242,7 +259,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    return run(cfg);
+    return run(cfg, config_path);
   } catch (const std::exception& e) {
     spdlog::critical("fatal: {}", e.what());
     return 1;
