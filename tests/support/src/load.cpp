@@ -492,6 +492,7 @@ void load::handle(std::size_t u, const json::object& f) {
       return;
     case 17:
       if (int_field(f, "errno") == 14) {
+        s.stats.going_away.push_back(steady::now());
         return;  // GOING_AWAY: the close follows
       }
       if (int_field(f, "errno") == 12 && int_field(f, "req") == 1 && s.st == state::login_sent) {

@@ -142,6 +142,8 @@ class load {
     // (or after the connection died), for users whose connection died at the kill.
     std::vector<millis> back_after_kill{};
     steady::time_point last_errno3_ask{};
+    // Arrivals of GOING_AWAY (ERROR_MSG errno 14, no req): a draining node moving this user.
+    std::vector<steady::time_point> going_away{};
   };
   const user_stats& stats(std::size_t user) const;
 
