@@ -4,8 +4,9 @@
 #include <chat/broker/redis_broker.hpp>
 #include <chat/config/config.hpp>
 #include <chat/logging/log_setup.hpp>
-#include <chat/metrics/process.hpp>
 #include <chat/metrics/registry.hpp>
+
+#include "node_metrics.hpp"
 #include <chat/router/router.hpp>
 #include <chat/server/server.hpp>
 #include <chat/services/accounts.hpp>
@@ -21,9 +22,12 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <iostream>
 #include <thread>
@@ -93,31 +97,22 @@ awaitable<admin::readiness_report> readiness(const server::server& server, stora
   co_return report;
 }
 
-// The gauges read at each scrape (docs/operations.md lists every metric).
-void register_state_metrics(metrics::registry& r, const server::server& server, const services::presence& presence,
-                            const storage::mysql_repository& repo, const broker::redis_broker* redis) {
-  r.add_gauge("chat_build_info", "Version of this chat_server (value 1)", {{"version", CHAT_VERSION}}).set(1);
-  r.add_callback_gauge("chat_connections", "Client connections open on this node",
-                       [&server] { return static_cast<double>(server.connection_count()); });
-  r.add_callback_gauge("chat_online_users", "Users logged in on this node",
-                       [&presence] { return static_cast<double>(presence.online_count()); });
-  r.add_callback_gauge("chat_draining", "1 while the node drains its clients (SIGTERM), else 0",
-                       [&server] { return server.draining() ? 1.0 : 0.0; });
-  const std::string pool_help = "Database pool connections by state";
-  r.add_callback_gauge("chat_db_pool_connections", pool_help,
-                       [&repo] { return static_cast<double>(repo.stats().in_use); }, {{"state", "in_use"}});
-  r.add_callback_gauge("chat_db_pool_connections", pool_help,
-                       [&repo] { return static_cast<double>(repo.stats().idle); }, {{"state", "idle"}});
-  r.add_callback_gauge("chat_db_pool_connections", pool_help,
-                       [&repo] { return static_cast<double>(repo.stats().pending); }, {{"state", "opening"}});
-  r.add_callback_gauge("chat_db_pool_waiting", "Requests waiting for a database connection",
-                       [&repo] { return static_cast<double>(repo.stats().waiting); });
-  if (redis != nullptr) {
-    r.add_callback_gauge("chat_redis_up", "1 while both Redis connections (commands, subscriptions) are up", [redis] {
-      return redis->publish_connected() && redis->subscribed() ? 1.0 : 0.0;
-    });
+// chat_ready follows the last readiness check: every few seconds here, and each GET /readyz.
+awaitable<admin::readiness_report> check_readiness(const server::server& server, storage::mysql_repository& repo,
+                                                   const broker::redis_broker* redis, std::atomic<bool>& last) {
+  auto report = co_await readiness(server, repo, redis);
+  last = report.ready;
+  co_return report;
+}
+
+awaitable<void> readiness_probe(const server::server& server, storage::mysql_repository& repo,
+                                const broker::redis_broker* redis, std::atomic<bool>& last) {
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  for (;;) {  // ends when the io_context stops
+    co_await check_readiness(server, repo, redis, last);
+    pause.expires_after(std::chrono::seconds(5));
+    co_await pause.async_wait(use_nothrow);
   }
-  metrics::register_process_metrics(r);
 }
 
 // SIGHUP: the config file is read again for [log] (level, format, file), and the log file is
@@ -142,7 +137,12 @@ int run(const config::server_config& cfg, const std::string& config_path) {
   auto log = spdlog::get("main");
   log->info("chat_server {} node={} starting", CHAT_VERSION, cfg.server.node_id);
 
+  // Registered first: the layers below keep pointers to their instruments.
+  metrics::registry registry;
+  const auto instruments = app::register_node_metrics(registry);
+
   storage::mysql_repository repo(cfg.mysql);
+  repo.set_metrics(instruments.db_wait_seconds, instruments.db_errors);
   if (cfg.mysql.apply_schema && !repo.apply_schema_blocking(app::schema_sql)) {
     log->critical("cannot apply the database schema (is MariaDB reachable? see the [db] log above)");
     return 1;
@@ -164,14 +164,16 @@ int run(const config::server_config& cfg, const std::string& config_path) {
     redis = std::make_unique<broker::redis_broker>(ioc.get_executor(), redis_config(cfg.redis));
     redis_cluster = std::make_unique<services::redis_cluster>(ioc.get_executor(), *redis, cfg.server.node_id,
                                                               node_ttl(cfg.heartbeat));
+    redis_cluster->set_metrics(instruments.redis_reconnects, instruments.redis_route_seconds);
     cluster = redis_cluster.get();
   }
 
   services::directory directory(repo, *cluster);
   services::chat_service chat(ioc.get_executor(), repo, accounts, directory, presence, *cluster,
                               cfg.mysql.query_timeout);
-  router::router router(chat, cfg.limits);
-  server::server server(ioc, router, chat, cfg);
+  chat.set_metrics(instruments.offline_stored);
+  router::router router(chat, cfg.limits, &instruments.traffic);
+  server::server server(ioc, router, chat, cfg, &instruments.traffic);
   if (redis) {
     redis_cluster->start([&chat](auto recipients, auto frame) { chat.accept_forwarded(std::move(recipients), std::move(frame)); },
                          [&presence] { return presence.online_users(); });
@@ -180,12 +182,17 @@ int run(const config::server_config& cfg, const std::string& config_path) {
   }
   server.start();
 
-  metrics::registry registry;
-  register_state_metrics(registry, server, presence, repo, redis.get());
+  app::register_state_metrics(registry, server, presence, repo, redis.get());
+  std::atomic<bool> ready{false};
+  registry.add_callback_gauge("chat_ready",
+                              "1 while the last readiness check (GET /readyz, or every 5 s) passed and the node "
+                              "is not draining",
+                              [&ready, &server] { return ready && !server.draining() ? 1.0 : 0.0; });
+  asio::co_spawn(ioc, readiness_probe(server, repo, redis.get(), ready), asio::detached);
   std::unique_ptr<admin::http_server> admin_http;
   if (cfg.admin.enabled) {
     admin::http_handlers handlers;
-    handlers.readiness = [&server, &repo, &redis] { return readiness(server, repo, redis.get()); };
+    handlers.readiness = [&server, &repo, &redis, &ready] { return check_readiness(server, repo, redis.get(), ready); };
     handlers.metrics = [&registry] { return registry.render(); };
     admin_http = std::make_unique<admin::http_server>(ioc.get_executor(), cfg.admin.listen_address, cfg.admin.port,
                                                       std::move(handlers));

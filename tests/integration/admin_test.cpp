@@ -17,6 +17,7 @@
 
 #include <signal.h>
 
+#include <map>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -113,7 +114,22 @@ TEST_F(Admin, HealthAndMetricsMoveWithTheTraffic) {
 
   const auto a = register_account(port, "adm");
   const auto b = register_account(port, "adm");
+  const auto c = register_account(port, "adm");  // offline until the end
   EXPECT_EQ(metric(admin_port, "chat_connections"), 0);
+  const auto series = [&] {
+    std::map<std::string, double> v;
+    for (const char* name :
+         {"chat_frames_in_total{msgid=\"1\"}", "chat_frames_in_total{msgid=\"5\"}",
+          "chat_frames_out_total{msgid=\"5\"}", "chat_frames_out_total{msgid=\"18\"}",
+          "chat_logins_total{result=\"success\"}", "chat_logins_total{result=\"failure\"}",
+          "chat_errors_total{errno=\"2\"}", "chat_errors_total{errno=\"8\"}", "chat_offline_stored_total",
+          "chat_offline_delivered_total", "chat_delivery_latency_seconds_count", "chat_connections_opened_total",
+          "chat_db_pool_wait_seconds_count"}) {
+      v[name] = metric(admin_port, name);
+    }
+    return v;
+  };
+  const auto before = series();
   EXPECT_EQ(metric(admin_port, "chat_online_users"), 0);
   client ca = connect_as(port, a);
   client cb = connect_as(port, b);
@@ -129,6 +145,33 @@ TEST_F(Admin, HealthAndMetricsMoveWithTheTraffic) {
   ca.send(chat_req(b.id, "hello", "c1"));
   EXPECT_TRUE(is_chat(cb.recv(), a, b.id, "hello"));
   EXPECT_TRUE(is_chat_ack(ca.recv(), "c1"));
+  ca.send(chat_req(c.id, "stored 1", "s1"));
+  EXPECT_TRUE(is_chat_ack(ca.recv(), "s1"));
+  ca.send(chat_req(c.id, "stored 2", "s2"));
+  EXPECT_TRUE(is_chat_ack(ca.recv(), "s2"));
+  EXPECT_TRUE(is_ack(anon.request(login_id_req(c.id, "wrong password")), 2, 2));
+  anon.send_raw(frame("not json"));
+  EXPECT_TRUE(is_error_any(anon.recv(), 8));
+  {
+    login_result r;
+    client cc = connect_as(port, c, &r);
+    EXPECT_EQ(r.offline.size(), 2u);
+  }
+  const auto after = series();
+  const auto moved = [&](const std::string& name) { return after.at(name) - before.at(name); };
+  EXPECT_EQ(moved("chat_frames_in_total{msgid=\"1\"}"), 4);  // a, b, c's wrong and right password
+  EXPECT_EQ(moved("chat_frames_in_total{msgid=\"5\"}"), 3);
+  EXPECT_EQ(moved("chat_frames_out_total{msgid=\"5\"}"), 3) << "one live, two stored at c's login";
+  EXPECT_EQ(moved("chat_frames_out_total{msgid=\"18\"}"), 3);
+  EXPECT_EQ(moved("chat_logins_total{result=\"success\"}"), 3);
+  EXPECT_EQ(moved("chat_logins_total{result=\"failure\"}"), 1);
+  EXPECT_EQ(moved("chat_errors_total{errno=\"2\"}"), 1);
+  EXPECT_EQ(moved("chat_errors_total{errno=\"8\"}"), 1);
+  EXPECT_EQ(moved("chat_offline_stored_total"), 2);
+  EXPECT_EQ(moved("chat_offline_delivered_total"), 2);
+  EXPECT_EQ(moved("chat_delivery_latency_seconds_count"), 1) << "the live one";
+  EXPECT_EQ(moved("chat_connections_opened_total"), 4);
+  EXPECT_GT(moved("chat_db_pool_wait_seconds_count"), 0);
   cb.close();
   anon.close();
   ping_barrier(ca);
@@ -139,6 +182,9 @@ TEST_F(Admin, HealthAndMetricsMoveWithTheTraffic) {
   }
   EXPECT_EQ(metric(admin_port, "chat_connections"), 1);
   EXPECT_EQ(metric(admin_port, "chat_online_users"), 1);
+  EXPECT_EQ(metric(admin_port, "chat_redis_reconnects_total"), 0);
+  EXPECT_EQ(metric(admin_port, "chat_ready"), 1);
+  EXPECT_GT(metric(admin_port, "process_max_fds"), metric(admin_port, "process_open_fds"));
 }
 
 TEST_F(Admin, ReadyzFlipsWithRedisMariadbAndTheDrain) {
@@ -149,10 +195,13 @@ TEST_F(Admin, ReadyzFlipsWithRedisMariadbAndTheDrain) {
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.body, "not ready: Redis unreachable\n");
   EXPECT_EQ(metric(admin_port, "chat_redis_up"), 0);
+  EXPECT_EQ(metric(admin_port, "chat_ready"), 0);
   EXPECT_EQ(http_get(admin_port, "/healthz").status, 200) << "alive while not ready";
   redis.start();
   r = readyz_until(admin_port, 200, 10s);
   EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(metric(admin_port, "chat_ready"), 1);
+  EXPECT_EQ(metric(admin_port, "chat_redis_reconnects_total"), 1);
 
   db.kill();
   r = readyz_until(admin_port, 503, 5s);

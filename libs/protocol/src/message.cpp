@@ -99,6 +99,20 @@ boost::json::object make_ack(msgid ack, errc e, const boost::json::value& cid, s
   return obj;
 }
 
+int peek_msgid(std::string_view body) noexcept {
+  constexpr std::string_view prefix = R"({"msgid":)";
+  if (!body.starts_with(prefix)) {
+    return 0;
+  }
+  int id = 0;
+  std::size_t i = prefix.size();
+  for (; i < body.size() && i < prefix.size() + 2 && body[i] >= '0' && body[i] <= '9'; ++i) {
+    id = id * 10 + (body[i] - '0');
+  }
+  const bool ended = i < body.size() && (body[i] == ',' || body[i] == '}');
+  return i > prefix.size() && ended ? id : 0;
+}
+
 std::string to_frame(const boost::json::object& obj) {
   // Serialise straight after a placeholder header, then patch the length in.
   std::string out(frame_header_bytes, '\0');

@@ -1,5 +1,6 @@
 // Frame codec: every split point, many frames per read, the length limits.
 #include <chat/protocol/frame.hpp>
+#include <chat/protocol/message.hpp>
 
 #include <gtest/gtest.h>
 
@@ -128,3 +129,18 @@ TEST(FrameCodec, BufferStaysBoundedAndShrinksWhenIdle) {
 
 }  // namespace
 }  // namespace chat::protocol
+
+// Metrics label written frames by the msgid our builders put first.
+TEST(PeekMsgid, ReadsTheLeadingMsgidOfBuiltFramesOnly) {
+  using chat::protocol::peek_msgid;
+  const auto ack = chat::protocol::to_frame(
+      chat::protocol::make_ack(chat::protocol::msgid::chat_ack, chat::protocol::errc::ok, boost::json::value(7)));
+  EXPECT_EQ(peek_msgid(std::string_view(ack).substr(chat::protocol::frame_header_bytes)), 18);
+  EXPECT_EQ(peek_msgid(R"({"msgid":5,"id":1})"), 5);
+  EXPECT_EQ(peek_msgid(R"({"msgid":16})"), 16);
+  EXPECT_EQ(peek_msgid(R"({"id":1,"msgid":5})"), 0);
+  EXPECT_EQ(peek_msgid(R"({"msgid":})"), 0);
+  EXPECT_EQ(peek_msgid(R"({"msgid":123,"x":1})"), 0);
+  EXPECT_EQ(peek_msgid(R"({"msgid":5)"), 0);
+  EXPECT_EQ(peek_msgid(""), 0);
+}

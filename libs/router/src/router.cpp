@@ -18,26 +18,31 @@ namespace {
 
 std::shared_ptr<spdlog::logger> logger() { return named_logger("chat"); }
 
-void send_error(connection& conn, msgid req, const json::value& cid, errc e, std::string_view message = {}) {
+void send_error(const traffic_metrics& m, connection& conn, msgid req, const json::value& cid, errc e,
+                std::string_view message = {}) {
+  m.error(e);
   conn.send(protocol::to_frame(protocol::make_error(e, message, protocol::to_int(req), cid)));
 }
 
 // Domain errors (1-7) travel in the request's own ack; everything else is an ERROR_MSG.
-void send_failure(connection& conn, msgid req, const json::value& cid, const boost::system::error_code& ec) {
+void send_failure(const traffic_metrics& m, connection& conn, msgid req, const json::value& cid,
+                  const boost::system::error_code& ec) {
   const auto e = static_cast<errc>(ec.value());
   const auto ack = protocol::ack_of(req);
   if (ec.category() == protocol::protocol_category() && ack != msgid::error && e >= errc::no_account &&
       e <= errc::add_group_error) {
+    m.error(e);
     conn.send(protocol::to_frame(protocol::make_ack(ack, e, cid)));
     return;
   }
-  send_error(conn, req, cid, ec.category() == protocol::protocol_category() ? e : errc::unavailable);
+  send_error(m, conn, req, cid, ec.category() == protocol::protocol_category() ? e : errc::unavailable);
 }
 
 // Chat has no ack of its own: an error, or a CHAT_ACK when the request carried a cid.
-void answer_chat(connection& conn, msgid req, const json::value& cid, const services::result<std::int64_t>& time) {
+void answer_chat(const traffic_metrics& m, connection& conn, msgid req, const json::value& cid,
+                 const services::result<std::int64_t>& time) {
   if (!time) {
-    send_failure(conn, req, cid, time.error());
+    send_failure(m, conn, req, cid, time.error());
   } else if (!cid.is_null()) {
     auto ack = protocol::make_ack(msgid::chat_ack, errc::ok, cid);
     ack["time"] = *time;
@@ -78,13 +83,20 @@ json::object login_ack(const services::login_view& view, const json::value& cid)
 
 }  // namespace
 
-router::router(services::chat_service& chat, const config::limits_section& limits) : chat_(chat) {
+namespace {
+const traffic_metrics unmeasured;
+}
+
+router::router(services::chat_service& chat, const config::limits_section& limits, const traffic_metrics* metrics)
+    : chat_(chat), metrics_(metrics != nullptr ? *metrics : unmeasured) {
   limits_.message.max_bytes = limits.max_message_bytes;
 }
 
 awaitable<void> router::dispatch(connection& conn, std::string_view frame_body) {
   auto parsed = protocol::parse_request(frame_body, limits_);
+  metrics_.frame_in(parsed ? protocol::to_int(protocol::msgid_of(*parsed)) : parsed.error().msgid.value_or(0));
   if (!parsed && parsed.error().where == protocol::request_error::stage::envelope) {
+    metrics_.error(parsed.error().code);
     conn.send(protocol::to_frame(protocol::make_error(parsed.error())));
     co_return;
   }
@@ -94,10 +106,11 @@ awaitable<void> router::dispatch(connection& conn, std::string_view frame_body) 
   if (!conn.user && protocol::needs_login(id)) {
     const auto& cid =
         parsed ? std::visit([](const auto& r) -> const json::value& { return r.cid; }, *parsed) : parsed.error().cid;
-    send_error(conn, id, cid, errc::not_logged_in);
+    send_error(metrics_, conn, id, cid, errc::not_logged_in);
     co_return;
   }
   if (!parsed) {
+    metrics_.error(parsed.error().code);
     conn.send(protocol::to_frame(protocol::make_error(parsed.error())));
     co_return;
   }
@@ -116,21 +129,24 @@ awaitable<void> router::disconnected(connection& conn) {
 
 awaitable<void> router::handle(connection& conn, protocol::requests::login& req) {
   if (conn.user) {
-    send_failure(conn, msgid::login, req.cid, errc::online_error);
+    send_failure(metrics_, conn, msgid::login, req.cid, errc::online_error);
     co_return;
   }
 
   conn.hold_live();
   auto view = co_await chat_.login(req.id, std::move(req.name), std::move(req.password), conn.link());
   if (!view) {
+    metrics::inc(metrics_.login_failures);
     conn.release_live();
     if (view.error() != errc::info_error) {
       logger()->warn("login failed peer={}: {}", conn.peer(), view.error().message());
     }
-    send_failure(conn, msgid::login, req.cid, view.error());
+    send_failure(metrics_, conn, msgid::login, req.cid, view.error());
     co_return;
   }
   conn.user = view->user;
+  metrics::inc(metrics_.logins);
+  metrics::inc(metrics_.offline_delivered, view->offline.size());
   logger()->info("login user={} peer={} offline={}", view->user.id, conn.peer(), view->offline.size());
   conn.send(protocol::to_frame(login_ack(*view, req.cid)));
   auto refused = conn.replay_stored(std::move(view->offline), view->user.id);
@@ -150,7 +166,7 @@ awaitable<void> router::handle(connection& conn, protocol::requests::login& req)
 awaitable<void> router::handle(connection& conn, protocol::requests::reg& req) {
   auto user = co_await chat_.register_user(std::move(req.name), std::move(req.password));
   if (!user) {
-    send_failure(conn, msgid::reg, req.cid, user.error());
+    send_failure(metrics_, conn, msgid::reg, req.cid, user.error());
     co_return;
   }
   logger()->info("registered user={} peer={}", user->id, conn.peer());
@@ -162,18 +178,18 @@ awaitable<void> router::handle(connection& conn, protocol::requests::reg& req) {
 
 awaitable<void> router::handle(connection& conn, protocol::requests::one_chat& req) {
   auto sent = co_await chat_.send_one(*conn.user, req.to, req.msg);
-  answer_chat(conn, msgid::one_chat, req.cid, sent);
+  answer_chat(metrics_, conn, msgid::one_chat, req.cid, sent);
 }
 
 awaitable<void> router::handle(connection& conn, protocol::requests::group_chat& req) {
   auto sent = co_await chat_.send_group(*conn.user, req.group_id, req.msg);
-  answer_chat(conn, msgid::group_chat, req.cid, sent);
+  answer_chat(metrics_, conn, msgid::group_chat, req.cid, sent);
 }
 
 awaitable<void> router::handle(connection& conn, protocol::requests::add_friend& req) {
   auto added = co_await chat_.add_friend(*conn.user, req.friend_id);
   if (!added) {
-    send_failure(conn, msgid::add_friend, req.cid, added.error());
+    send_failure(metrics_, conn, msgid::add_friend, req.cid, added.error());
     co_return;
   }
   auto ack = protocol::make_ack(msgid::add_friend_ack, errc::ok, req.cid);
@@ -184,7 +200,7 @@ awaitable<void> router::handle(connection& conn, protocol::requests::add_friend&
 awaitable<void> router::handle(connection& conn, protocol::requests::create_group& req) {
   auto group = co_await chat_.create_group(*conn.user, req.name, std::move(req.description));
   if (!group) {
-    send_failure(conn, msgid::create_group, req.cid, group.error());
+    send_failure(metrics_, conn, msgid::create_group, req.cid, group.error());
     co_return;
   }
   auto ack = protocol::make_ack(msgid::create_group_ack, errc::ok, req.cid);
@@ -196,7 +212,7 @@ awaitable<void> router::handle(connection& conn, protocol::requests::create_grou
 awaitable<void> router::handle(connection& conn, protocol::requests::add_group& req) {
   auto joined = co_await chat_.join_group(*conn.user, req.group_id);
   if (!joined) {
-    send_failure(conn, msgid::add_group, req.cid, joined.error());
+    send_failure(metrics_, conn, msgid::add_group, req.cid, joined.error());
     co_return;
   }
   auto ack = protocol::make_ack(msgid::add_group_ack, errc::ok, req.cid);

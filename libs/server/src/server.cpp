@@ -22,7 +22,7 @@ constexpr std::chrono::milliseconds sweep_period{250};
 }  // namespace
 
 server::server(asio::io_context& ioc, router::router& router, services::chat_service& chat,
-               const config::server_config& config)
+               const config::server_config& config, const router::traffic_metrics* metrics)
     : ioc_(ioc),
       acceptor_(asio::make_strand(ioc)),
       sweep_timer_(ioc),
@@ -31,7 +31,7 @@ server::server(asio::io_context& ioc, router::router& router, services::chat_ser
       config_(config),
       options_{config.limits.max_frame_bytes, config.limits.max_outbound_bytes, config.heartbeat.idle_timeout,
                config.limits.login_timeout,   config.limits.rate_limit_per_s,   config.limits.rate_limit_burst,
-               config.server.proxy_protocol},
+               config.server.proxy_protocol,  metrics},
       admission_(config.limits.max_connections, config.limits.max_connections_per_address) {}
 
 void server::start() {

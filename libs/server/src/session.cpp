@@ -6,6 +6,7 @@
 #include <chat/server/session.hpp>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
@@ -44,6 +45,8 @@ constexpr std::chrono::seconds drain_limit{5};
 // Wake-ups further apart than this mark a quiet connection (heartbeats, a person typing).
 constexpr std::chrono::milliseconds quiet_gap{50};
 
+const router::traffic_metrics unmeasured;
+
 }  // namespace
 
 session::session(asio::ip::tcp::socket socket, router::router& router, services::chat_service& chat,
@@ -54,6 +57,7 @@ session::session(asio::ip::tcp::socket socket, router::router& router, services:
       router_(router),
       chat_(chat),
       options_(options),
+      metrics_(options.metrics != nullptr ? *options.metrics : unmeasured),
       admission_(admission),
       on_finished_(std::move(on_finished)),
       address_("?"),
@@ -84,12 +88,15 @@ bool session::admit() {
   switch (admission_.admit(address_)) {
     case admission::verdict::admitted:
       admitted_ = true;
+      metrics::inc(metrics_.connections_opened);
       return true;
     case admission::verdict::node_full:
+      metrics::inc(metrics_.refused_node_full);
       logger()->warn("refused peer={}: node connection limit reached", peer_);
       refuse(protocol::errc::going_away, "too many connections on this server");
       return false;
     case admission::verdict::address_full:
+      metrics::inc(metrics_.refused_address_full);
       logger()->warn("refused peer={}: connection limit of its address reached", peer_);
       refuse(protocol::errc::rate_limited, "too many connections from your address");
       return false;
@@ -98,6 +105,7 @@ bool session::admit() {
 }
 
 void session::refuse(protocol::errc e, const char* reason) {
+  metrics_.error(e);
   drain(protocol::to_frame(protocol::make_error(e, reason, std::nullopt, nullptr)));
   close_reason_ = reason;
   discarding_ = true;
@@ -110,6 +118,7 @@ bool session::take_proxy_bytes(std::string_view bytes) {
     return false;
   }
   if (header.result != proxy_header::status::done) {
+    metrics::inc(metrics_.refused_proxy_header);
     logger()->warn("refused peer={}: no valid PROXY protocol header", peer_);
     refuse(protocol::errc::bad_request, "expected a PROXY protocol header");
     return false;
@@ -128,6 +137,8 @@ bool session::take_proxy_bytes(std::string_view bytes) {
 
 void session::send_rate_limited(std::string_view body) {
   const auto req = protocol::parse_envelope(body);
+  metrics_.frame_in(req.msgid.value_or(0));
+  metrics_.error(protocol::errc::rate_limited);
   send(protocol::to_frame(
       protocol::make_error(protocol::errc::rate_limited, "too many requests: slow down", req.msgid, req.cid)));
 }
@@ -192,6 +203,11 @@ awaitable<void> session::reader(std::shared_ptr<session> self, boost::system::er
       self->dispatching_ = true;
       co_await self->router_.dispatch(*self, self->decoder_.body());
       self->dispatching_ = false;
+      if (self->deferred_go_away_) {
+        auto reason = std::move(*self->deferred_go_away_);
+        self->deferred_go_away_.reset();
+        self->go_away_on_strand(std::move(reason));
+      }
       // A slow request (a database that hangs) is the server's time, not the client's silence:
       // the frames it sent meanwhile wait unread behind it.
       self->last_frame_ = clock::now();
@@ -254,6 +270,9 @@ awaitable<void> session::writer(std::shared_ptr<session> self) {
       buffers.push_back(asio::buffer(*m.frame));
     }
     auto [ec, n] = co_await asio::async_write(self->socket_, buffers, use_nothrow);
+    if (!ec) {
+      self->count_written(batch);
+    }
     if (ec) {
       // Frames written whole count as delivered; chat frames cut short or never started are
       // stored, ahead of everything still queued.
@@ -352,11 +371,11 @@ void session::expire() {
   }
   if (current == state::open) {
     if (now >= last_frame_ + options_.idle_timeout && !dispatching_) {
-      go_away("no frame within the heartbeat timeout");
+      go_away_on_strand("no frame within the heartbeat timeout");
       return;
     }
     if (!user && now >= unauthenticated_since_ + options_.login_timeout) {
-      go_away("not logged in within the login timeout");
+      go_away_on_strand("not logged in within the login timeout");
       return;
     }
   }
@@ -389,6 +408,7 @@ bool session::enqueue(services::outbound msg, kind k) {
   }
   if (queued_bytes_ > options_.max_outbound_bytes) {
     // Slow consumer: stop writing; what is queued gets stored for the next login.
+    metrics::inc(metrics_.slow_consumers);
     logger()->warn("slow consumer peer={} queued={} bytes: closing", peer_, queued_bytes_);
     close_locked();
     asio::post(socket_.get_executor(), [self = shared_from_this()] { self->close_socket(); });
@@ -425,7 +445,11 @@ std::vector<std::shared_ptr<const std::string>> session::replay_stored(
   return {};
 }
 
-bool session::deliver(const services::outbound& msg) { return enqueue(msg, kind::live); }
+bool session::deliver(const services::outbound& msg) {
+  auto queued = msg;
+  queued.queued = clock::now();
+  return enqueue(std::move(queued), kind::live);
+}
 
 void session::hold_live() {
   std::lock_guard lock(mutex_);
@@ -453,7 +477,30 @@ bool session::release_held_locked() {
   return claim_writer_locked();
 }
 
+void session::count_written(const std::vector<services::outbound>& batch) const {
+  const auto now = clock::now();
+  for (const auto& m : batch) {
+    metrics_.frame_out(protocol::peek_msgid(std::string_view(*m.frame).substr(protocol::frame_header_bytes)));
+    if (m.queued != clock::time_point{}) {
+      metrics::observe(metrics_.delivery_seconds, std::chrono::duration<double>(now - m.queued).count());
+    }
+  }
+}
+
 void session::go_away(std::string reason) {
+  asio::dispatch(socket_.get_executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
+    self->go_away_on_strand(std::move(reason));
+  });
+}
+
+void session::go_away_on_strand(std::string reason) {
+  if (dispatching_) {
+    if (!deferred_go_away_) {
+      deferred_go_away_ = std::move(reason);
+    }
+    return;
+  }
+  metrics_.error(protocol::errc::going_away);
   logger()->info("going away peer={}: {}", peer_, reason);
   drain(protocol::to_frame(protocol::make_error(protocol::errc::going_away, reason, std::nullopt, nullptr)));
 }

@@ -286,10 +286,12 @@ awaitable<result<void>> chat_service::deliver(const std::vector<user_id>& recipi
     to_store.push_back({r, std::string(body_of(*frame))});
   }
   if (!to_store.empty()) {
+    const auto rows = to_store.size();
     const auto stored = co_await repo_.store_offline(std::move(to_store));
     if (!stored) {
       co_return errc::unavailable;
     }
+    metrics::inc(offline_stored_, rows);
   }
   co_return result<void>{};
 }
@@ -338,6 +340,8 @@ awaitable<void> chat_service::store_forwarded() {
     const auto stored_rows = co_await repo_.store_offline(std::move(rows));
     if (!stored_rows) {
       named_logger("chat")->error("lost {} forwarded messages for users who left: storage unavailable", count);
+    } else {
+      metrics::inc(offline_stored_, count);
     }
   }  // reservations are released here, after the store
 }
@@ -349,10 +353,12 @@ awaitable<result<void>> chat_service::store_undelivered(std::vector<outbound> fr
     to_store.push_back({f.store_for, std::string(body_of(*f.frame))});
   }
   if (!to_store.empty()) {
+    const auto rows = to_store.size();
     const auto stored = co_await repo_.store_offline(std::move(to_store));
     if (!stored) {
       co_return errc::unavailable;
     }
+    metrics::inc(offline_stored_, rows);
   }
   co_return result<void>{};
 }

@@ -17,6 +17,7 @@
 #include <random>
 #include <charconv>
 #include <map>
+#include <utility>
 
 namespace chat::services {
 
@@ -171,6 +172,9 @@ void redis_cluster::start(inbound_handler on_inbound, local_users_fn local_users
   broker_.set_event_handler([this](broker::redis_event e) {
     logger()->info("redis {}", broker::to_string(e));
     if (e == broker::redis_event::commands_up) {
+      if (std::exchange(commands_were_up_, true)) {
+        metrics::inc(reconnects_);
+      }
       // Redis may have restarted empty: say again who is here, at the next heartbeat.
       reclaim_needed_ = true;
       asio::post(ex_, [this] { timer_.cancel(); });  // the timer belongs to the heartbeat's strand
@@ -324,7 +328,9 @@ awaitable<void> redis_cluster::route_loop() {
       batch.assign(std::make_move_iterator(routes_.begin()), std::make_move_iterator(routes_.begin() + taken));
       routes_.erase(routes_.begin(), routes_.begin() + taken);
     }
+    const auto started = std::chrono::steady_clock::now();
     auto left = co_await route(batch);
+    metrics::observe(route_seconds_, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     for (std::size_t i = 0; i < batch.size(); ++i) {
       // Resumes each sender on its own executor, never inline on this strand.
       asio::post(batch[i].ex, asio::append(std::move(batch[i].done), std::move(left[i])));

@@ -73,6 +73,10 @@ void mysql_repository::stop() { impl_->pool.stop(); }
 
 pool_stats mysql_repository::stats() const { return impl_->pool.stats(); }
 
+void mysql_repository::set_metrics(metrics::histogram* wait_seconds, metrics::counter* errors) {
+  impl_->pool.set_metrics(wait_seconds, errors);
+}
+
 awaitable<result<void>> mysql_repository::ping() {
   auto [ec] = co_await impl_->pool.async_run(
       [](mysql_connection& c) -> boost::system::error_code {

@@ -67,7 +67,7 @@ struct heartbeat_section {
   milliseconds idle_timeout{60000};        // idle_timeout_ms
 };
 
-// [log]; SIGHUP reopens `file` and applies `level` read again from the config file.
+// [log]; SIGHUP reads the config file again and applies level, format and file (reopened).
 struct log_section {
   std::string level = "info";              // trace, debug, info, warn, error, critical, off
   std::string format = "text";             // text, or json: one object per line for log shippers

@@ -73,4 +73,16 @@ class histogram {
   std::atomic<double> sum_{0};
 };
 
+// For instruments a component may run without (unit tests, tools): null = not measured.
+inline void inc(counter* c, std::uint64_t n = 1) noexcept {
+  if (c != nullptr) {
+    c->inc(n);
+  }
+}
+inline void observe(histogram* h, double v) noexcept {
+  if (h != nullptr) {
+    h->observe(v);
+  }
+}
+
 }  // namespace chat::metrics

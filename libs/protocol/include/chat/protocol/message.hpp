@@ -83,6 +83,10 @@ boost::json::object make_ack(msgid ack, errc e, const boost::json::value& cid,
 // Serialises a JSON object into a complete frame (header + body).
 std::string to_frame(const boost::json::object& obj);
 
+// The msgid of a frame body this server built (every builder puts "msgid" first, and stored
+// chat keeps it first): 0 when the body does not start with {"msgid":<1..99>. For metrics.
+int peek_msgid(std::string_view body) noexcept;
+
 }  // namespace chat::protocol
 
 template <>

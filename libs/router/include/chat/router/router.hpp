@@ -2,6 +2,8 @@
 // login check), calls the services with the typed request and turns their results into answers.
 #pragma once
 
+#include <chat/router/traffic_metrics.hpp>
+
 #include <chat/asio/awaitable.hpp>
 #include <chat/config/config.hpp>
 #include <chat/protocol/requests.hpp>
@@ -14,7 +16,8 @@ namespace chat::router {
 
 class router {
  public:
-  router(services::chat_service& chat, const config::limits_section& limits);
+  // `metrics` (may be null: not measured) must outlive the router.
+  router(services::chat_service& chat, const config::limits_section& limits, const traffic_metrics* metrics = nullptr);
 
   // Handles one complete frame body from `conn`; every answer goes through conn.send().
   // Never throws for bad input; completes on the caller's executor.
@@ -37,6 +40,7 @@ class router {
 
   services::chat_service& chat_;
   protocol::request_limits limits_;
+  const traffic_metrics& metrics_;
 };
 
 }  // namespace chat::router

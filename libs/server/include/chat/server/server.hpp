@@ -23,8 +23,9 @@ namespace chat::server {
 
 class server {
  public:
+  // `metrics` (may be null: not measured) must outlive the server.
   server(asio::io_context& ioc, router::router& router, services::chat_service& chat,
-         const config::server_config& config);
+         const config::server_config& config, const router::traffic_metrics* metrics = nullptr);
 
   // Binds and listens (throws boost::system::system_error on failure), then accepts in the
   // background. Call once, before the io_context runs or from one of its threads.

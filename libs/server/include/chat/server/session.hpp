@@ -10,6 +10,7 @@
 #include <chat/protocol/message.hpp>
 #include <chat/router/connection.hpp>
 #include <chat/router/router.hpp>
+#include <chat/router/traffic_metrics.hpp>
 #include <chat/server/limits.hpp>
 #include <chat/services/chat_service.hpp>
 #include <chat/services/link.hpp>
@@ -23,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,7 @@ struct session_options {
   std::uint32_t rate_limit_per_s = 0;  // 0 = no limit
   std::uint32_t rate_limit_burst = 0;
   bool proxy_protocol = false;         // a PROXY header comes first
+  const router::traffic_metrics* metrics = nullptr;  // null: not measured
 };
 
 // Lifetime: owned by shared_ptrs held by its coroutines (and by presence while logged in).
@@ -59,7 +62,8 @@ class session final : public router::connection,
   // deadline (heartbeat, login or drain) has passed, the strand checks it and acts.
   void check_deadline(clock::time_point now);
 
-  // Sends ERROR_MSG errno 14, flushes what is queued and closes. Any thread; idempotent.
+  // Sends ERROR_MSG errno 14, flushes what is queued and closes. Any thread; idempotent. A
+  // request being served first gets its answer: GOING_AWAY waits for it.
   void go_away(std::string reason);
 
   // router::connection
@@ -99,6 +103,8 @@ class session final : public router::connection,
   void send_rate_limited(std::string_view body);
 
   bool enqueue(services::outbound msg, kind k);
+  // Counts frames written whole, and the delivery latency of live chat among them.
+  void count_written(const std::vector<services::outbound>& batch) const;
   bool accepting_requests();
   // Queues a last frame, writes what is queued, then closes; later chat is stored.
   void drain(std::string last_frame);
@@ -109,6 +115,8 @@ class session final : public router::connection,
   [[nodiscard]] bool release_held_locked();
   // On the strand: the deadline has passed; go away, close, or set the next deadline.
   void expire();
+  // On the strand: GOING_AWAY now, or once the request being served has been answered.
+  void go_away_on_strand(std::string reason);
   void update_deadline();
   void close_locked();
   void close_socket();
@@ -120,6 +128,7 @@ class session final : public router::connection,
   router::router& router_;
   services::chat_service& chat_;
   const session_options& options_;
+  const router::traffic_metrics& metrics_;
   admission& admission_;
   finished_handler on_finished_;
   std::string address_;  // the client's address (from the PROXY header when there is one)
@@ -137,6 +146,7 @@ class session final : public router::connection,
   std::string proxy_buf_;
   bool admitted_ = false;
   bool dispatching_ = false;  // a request is being served: the connection is not idle
+  std::optional<std::string> deferred_go_away_;  // reason of a GOING_AWAY waiting for that request
   token_bucket requests_;
 
   // When the sweeper should next look at this connection (clock ticks); any thread.

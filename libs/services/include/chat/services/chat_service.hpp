@@ -2,6 +2,8 @@
 // (live to the recipient's connection, or stored for its next login).
 #pragma once
 
+#include <chat/metrics/metric.hpp>
+
 #include <chat/asio/awaitable.hpp>
 #include <chat/config/config.hpp>
 #include <chat/services/accounts.hpp>
@@ -71,6 +73,9 @@ class chat_service {
   // Stores chat frames a closing connection could not write, in their order.
   awaitable<result<void>> store_undelivered(std::vector<outbound> frames);
 
+  // Counts every message stored for a recipient (null: not measured). Before any traffic.
+  void set_metrics(metrics::counter* offline_stored) { offline_stored_ = offline_stored; }
+
   // A chat frame another node forwarded to users it believes are here: delivered to their
   // connections now, or stored for those who have left (in arrival order, in the background).
   // Any thread; never blocks.
@@ -97,6 +102,7 @@ class chat_service {
   cluster& cluster_;
   std::chrono::milliseconds store_wait_limit_;
   asio::any_io_executor background_;
+  metrics::counter* offline_stored_ = nullptr;
   std::mutex forwarded_mutex_;
   std::vector<pending_store> forwarded_;  // guarded by forwarded_mutex_
   bool forwarded_worker_ = false;         // guarded by forwarded_mutex_

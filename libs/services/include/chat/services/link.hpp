@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,8 @@ struct outbound {
   // One of many deliveries of one message: the connection may write it a little later, with
   // whatever else arrives meanwhile, instead of at once.
   bool fan_out = false;
+  // When a connection queued it as live chat (for the delivery latency metric); unset otherwise.
+  std::chrono::steady_clock::time_point queued{};
 };
 
 class client_link {

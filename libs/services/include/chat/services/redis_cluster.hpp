@@ -4,6 +4,8 @@
 // call routes and publishes many messages under load and one message when idle.
 #pragma once
 
+#include <chat/metrics/metric.hpp>
+
 #include <chat/asio/awaitable.hpp>
 #include <chat/broker/redis_broker.hpp>
 #include <chat/services/cluster.hpp>
@@ -42,6 +44,12 @@ class redis_cluster final : public cluster {
   // Subscribes to this node's channel and starts the liveness heartbeat. Call once, before
   // the broker starts.
   void start(inbound_handler on_inbound, local_users_fn local_users);
+  // Instruments (null: not measured): reconnections of the command connection to Redis, and
+  // the time of each route script (routing and publishing a batch). Before start().
+  void set_metrics(metrics::counter* reconnects, metrics::histogram* route_seconds) {
+    reconnects_ = reconnects;
+    route_seconds_ = route_seconds;
+  }
   // Stops the heartbeat and removes this node's liveness key (its users become claimable).
   awaitable<void> stop();
 
@@ -87,6 +95,9 @@ class redis_cluster final : public cluster {
   std::vector<route_request> routes_;  // guarded by route_mutex_
   bool routing_ = false;               // guarded by route_mutex_: route_loop() is running
   std::string route_sha_;              // route_loop() only
+  metrics::counter* reconnects_ = nullptr;
+  metrics::histogram* route_seconds_ = nullptr;
+  bool commands_were_up_ = false;      // the broker's event handler only
 };
 
 }  // namespace chat::services

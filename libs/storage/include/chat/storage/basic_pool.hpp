@@ -7,6 +7,7 @@
 #include <chat/storage/detail/log.hpp>
 #include <chat/storage/detail/pool_core.hpp>
 #include <chat/storage/error.hpp>
+#include <chat/metrics/metric.hpp>
 #include <chat/storage/pool_params.hpp>
 
 #include <boost/asio/associated_executor.hpp>
@@ -134,6 +135,13 @@ class basic_pool {
 
   pool_stats stats() const { return core_.stats(); }
 
+  // Instruments for /metrics (null: not measured): the wait for a connection, and requests
+  // that failed (no connection, connect failure, a failing query). Call before the first request.
+  void set_metrics(metrics::histogram* wait_seconds, metrics::counter* errors) {
+    wait_seconds_ = wait_seconds;
+    errors_ = errors;
+  }
+
  private:
   using clock = std::chrono::steady_clock;
   using core_type = detail::pool_core<Conn, clock>;
@@ -142,11 +150,12 @@ class basic_pool {
   struct run_op {
     work_fn work;
     std::unique_ptr<detail::pool_completion> done;
+    clock::time_point asked;
   };
 
   void start(work_fn work, std::unique_ptr<detail::pool_completion> done) {
-    auto op = std::make_shared<run_op>(run_op{std::move(work), std::move(done)});
     const auto now = clock::now();
+    auto op = std::make_shared<run_op>(run_op{std::move(work), std::move(done), now});
     auto r = core_.acquire(now, now + query_timeout_, [this, op](grant g) { on_grant(op, std::move(g)); });
     if (auto* g = std::get_if<grant>(&r)) {
       on_grant(std::move(op), std::move(*g));
@@ -155,9 +164,15 @@ class basic_pool {
     }
   }
 
+  void complete(run_op& op, boost::system::error_code ec) {
+    if (ec && ec != make_error_code(errc::duplicate)) metrics::inc(errors_);  // a taken name is an answer
+    op.done->post(ec);
+  }
+
   void on_grant(std::shared_ptr<run_op> op, grant g) {
+    metrics::observe(wait_seconds_, std::chrono::duration<double>(clock::now() - op->asked).count());
     if (g.ec) {
-      op->done->post(g.ec);
+      complete(*op, g.ec);
       return;
     }
     asio::post(threads_, [this, op = std::move(op), g = std::move(g)]() mutable {
@@ -178,7 +193,7 @@ class basic_pool {
       if (!core_.stopped()) conn = open();
       if (!conn) {
         core_.open_failed();
-        op.done->post(make_error_code(errc::unavailable));
+        complete(op, make_error_code(errc::unavailable));
         return;
       }
       core_.opened();
@@ -193,7 +208,7 @@ class basic_pool {
       ec = make_error_code(errc::unavailable);
     }
     core_.release(std::move(conn), healthy, clock::now());
-    op.done->post(ec);
+    complete(op, ec);
   }
 
   std::unique_ptr<Conn> open() {
@@ -258,6 +273,8 @@ class basic_pool {
   asio::thread_pool threads_;  // the only threads that touch a connection
   asio::strand<asio::thread_pool::executor_type> strand_;
   asio::steady_timer wait_timer_;  // on strand_
+  metrics::histogram* wait_seconds_ = nullptr;
+  metrics::counter* errors_ = nullptr;
   asio::steady_timer ping_timer_;  // on strand_
   bool wait_armed_ = false;        // on strand_
 };

@@ -2,6 +2,8 @@
 // connections whose blocking calls run on the pool's own threads.
 #pragma once
 
+#include <chat/metrics/metric.hpp>
+
 #include <chat/storage/pool_params.hpp>
 #include <chat/storage/repository.hpp>
 
@@ -48,6 +50,8 @@ class mysql_repository final : public repository {
 
   // Any thread: a snapshot for metrics.
   pool_stats stats() const;
+  // Instruments of the pool (basic_pool::set_metrics); before the first request.
+  void set_metrics(metrics::histogram* wait_seconds, metrics::counter* errors);
   // A round trip to the database on a pool connection (readiness checks); errc::unavailable
   // when none answers within the query timeout.
   awaitable<result<void>> ping();
