@@ -3,8 +3,10 @@
 #   up.sh            a private MariaDB and Redis, two chat_server nodes (6000, 6001) and an
 #                    nginx stream load balancer in front of them (8000): connect to 8000
 #   up.sh --single   a private MariaDB and one chat_server (6000), no Redis, no nginx
+# Each node has an admin listener (/healthz, /readyz, /metrics) on 9611, 9612.
 # Data, logs and PIDs live under .local/ in the checkout. Ports can be overridden with
-# CHAT_PORT (first node), CHAT_LB_PORT, CHAT_DB_PORT and CHAT_REDIS_PORT.
+# CHAT_PORT (first node), CHAT_LB_PORT, CHAT_DB_PORT, CHAT_REDIS_PORT and CHAT_ADMIN_PORT
+# (first node's admin listener).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,6 +17,7 @@ port=${CHAT_PORT:-6000}
 lb_port=${CHAT_LB_PORT:-8000}
 db_port=${CHAT_DB_PORT:-23306}
 redis_port=${CHAT_REDIS_PORT:-26379}
+admin_port=${CHAT_ADMIN_PORT:-9611}
 state=$root/.local
 mkdir -p "$state"
 
@@ -47,6 +50,10 @@ port = $db_port
 user = "chat"
 password = "chatpw"
 database = "chat"
+
+[admin]
+listen_address = "127.0.0.1"
+port = $((admin_port + $1 - 1))
 TOML
   if [ "$mode" = cluster ]; then
     printf '\n[redis]\nhost = "127.0.0.1"\nport = %s\n' "$redis_port"
@@ -57,6 +64,7 @@ if [ "$mode" = single ]; then
   node_config 1 "$port" >"$state/node1.toml"
   deploy/local/node.sh start "$state/node1" "$binary" "$state/node1.toml" "$port"
   echo "chatd is up (single node): chat_server on 127.0.0.1:$port, MariaDB on 127.0.0.1:$db_port"
+  echo "health and metrics: http://127.0.0.1:$admin_port/readyz and /metrics"
   echo "logs: .local/node1/server.log; stop with deploy/local/down.sh"
   exit 0
 fi
@@ -77,4 +85,5 @@ deploy/local/nginx.sh start "$state/nginx" "$lb_port"
 
 echo "chatd is up: nginx on 127.0.0.1:$lb_port -> chat_server nodes on 127.0.0.1:$port and :$port2"
 echo "MariaDB on 127.0.0.1:$db_port, Redis on 127.0.0.1:$redis_port; logs under .local/"
+echo "health and metrics: http://127.0.0.1:$admin_port/ and :$((admin_port + 1))/ (/healthz, /readyz, /metrics)"
 echo "stop with deploy/local/down.sh"

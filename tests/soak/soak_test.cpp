@@ -14,7 +14,8 @@
 //   - stability, per node, over the samples of its longest-lived process after its first 30 s
 //     (warm-up): the median RSS of the last third of the samples at most 20 % + 2 MiB above the
 //     first third's, and the median of its own fds (open fds minus client connections, which
-//     move between the nodes as they die) at most 5 above. Medians, because a login storm after
+//     move between the nodes as they die, and minus database connections, which the pool opens
+//     on demand up to [mysql] pool_size and shows in their own column) at most 5 above. Medians, because a login storm after
 //     a node's death briefly costs Argon2id memory. A leak proportional to traffic or to
 //     reconnects grows without bound; steady state stays flat.
 // The table of samples and the verdict are printed and written to CHAT_SOAK_REPORT.
@@ -60,6 +61,7 @@ struct sample {
   long rss[2] = {-1, -1};
   int fds[2] = {-1, -1};
   int clients[2] = {-1, -1};  // of the fds: client connections (they move when a node dies)
+  int db[2] = {-1, -1};       // of the fds: database connections (the pool, bounded by pool_size)
   std::size_t sent = 0;
   std::size_t acked = 0;
   std::string events;
@@ -185,14 +187,14 @@ class fault_rotation {
 std::string table(const std::vector<sample>& samples) {
   std::ostringstream out;
   char line[512];
-  std::snprintf(line, sizeof line, "%6s | %7s %10s %4s %7s | %7s %10s %4s %7s | %8s %8s | %s\n", "t (s)", "n1 pid",
-                "RSS (KiB)", "fds", "clients", "n2 pid", "RSS (KiB)", "fds", "clients", "sent", "acked",
-                "faults since the last sample (load clock)");
+  std::snprintf(line, sizeof line, "%6s | %7s %10s %4s %7s %3s | %7s %10s %4s %7s %3s | %8s %8s | %s\n", "t (s)",
+                "n1 pid", "RSS (KiB)", "fds", "clients", "db", "n2 pid", "RSS (KiB)", "fds", "clients", "db", "sent",
+                "acked", "faults since the last sample (load clock)");
   out << line;
   for (const auto& s : samples) {
-    std::snprintf(line, sizeof line, "%6ld | %7d %10ld %4d %7d | %7d %10ld %4d %7d | %8zu %8zu | %s\n", s.t_s,
-                  s.pid[0], s.rss[0], s.fds[0], s.clients[0], s.pid[1], s.rss[1], s.fds[1], s.clients[1], s.sent,
-                  s.acked, s.events.c_str());
+    std::snprintf(line, sizeof line, "%6ld | %7d %10ld %4d %7d %3d | %7d %10ld %4d %7d %3d | %8zu %8zu | %s\n",
+                  s.t_s, s.pid[0], s.rss[0], s.fds[0], s.clients[0], s.db[0], s.pid[1], s.rss[1], s.fds[1],
+                  s.clients[1], s.db[1], s.sent, s.acked, s.events.c_str());
     out << line;
   }
   return out.str();
@@ -243,8 +245,8 @@ stability judge(const std::vector<sample>& samples, int node) {
     const sample& b = *v[v.size() - third + i];
     rss_first.push_back(static_cast<double>(a.rss[node]));
     rss_last.push_back(static_cast<double>(b.rss[node]));
-    fds_first.push_back(static_cast<double>(a.fds[node] - a.clients[node]));
-    fds_last.push_back(static_cast<double>(b.fds[node] - b.clients[node]));
+    fds_first.push_back(static_cast<double>(a.fds[node] - a.clients[node] - a.db[node]));
+    fds_last.push_back(static_cast<double>(b.fds[node] - b.clients[node] - b.db[node]));
   }
   r.rss_first = median(rss_first);
   r.rss_last = median(rss_last);
@@ -332,6 +334,7 @@ TEST(Soak, MixedLoadWithRotatingFaultsStaysCorrectAndStable) {
           s.rss[n] = rss_kib(s.pid[n]).value_or(-1);
           s.fds[n] = fd_count(s.pid[n]).value_or(-1);
           s.clients[n] = client_connections(s.pid[n], base + 82 + n).value_or(-1);
+          s.db[n] = connections_to(s.pid[n], base + 80).value_or(-1);
         }
         s.sent = l.sent();
         s.acked = l.acked();
@@ -377,7 +380,7 @@ TEST(Soak, MixedLoadWithRotatingFaultsStaysCorrectAndStable) {
     char line[256];
     std::snprintf(line, sizeof line,
                   "pid %d, %zu samples after warm-up, medians of the first and last third: RSS %.0f -> %.0f KiB "
-                  "(%+.1f %%), own fds (without clients) %.1f -> %.1f: %s\n",
+                  "(%+.1f %%), own fds (without clients and database connections) %.1f -> %.1f: %s\n",
                   st.pid,
                   st.samples, st.rss_first, st.rss_last, 100.0 * (st.rss_last - st.rss_first) / st.rss_first,
                   st.fds_first, st.fds_last, st.rss_ok && st.fds_ok ? "stable" : "GROWING");

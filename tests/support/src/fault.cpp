@@ -59,21 +59,24 @@ std::optional<int> fd_count(pid_t pid) {
   return targets ? std::optional<int>(static_cast<int>(targets->size())) : std::nullopt;
 }
 
-std::optional<int> client_connections(pid_t pid, int port) {
-  // Inodes of the sockets on `port` that are not listening (state 0A).
+namespace {
+
+// Open fds of `pid` that are IPv4 TCP sockets (not listening) whose local (or, with
+// `remote`, peer) address ends with `port`.
+std::optional<int> connections_on(pid_t pid, int port, bool remote) {
   std::set<std::string> inodes;
   std::ifstream tcp("/proc/" + std::to_string(pid) + "/net/tcp");
   std::string line;
   std::getline(tcp, line);  // header
-  char local_port[8];
-  std::snprintf(local_port, sizeof local_port, ":%04X", static_cast<unsigned>(port));
+  char port_suffix[8];
+  std::snprintf(port_suffix, sizeof port_suffix, ":%04X", static_cast<unsigned>(port));
   while (std::getline(tcp, line)) {
     std::istringstream in(line);
-    std::string sl, local, remote, st, queues, timer, retr, uid, timeout, inode;
-    if (!(in >> sl >> local >> remote >> st >> queues >> timer >> retr >> uid >> timeout >> inode)) {
+    std::string sl, local, peer, st, queues, timer, retr, uid, timeout, inode;
+    if (!(in >> sl >> local >> peer >> st >> queues >> timer >> retr >> uid >> timeout >> inode)) {
       continue;
     }
-    if (local.ends_with(local_port) && st != "0A") {
+    if ((remote ? peer : local).ends_with(port_suffix) && st != "0A") {
       inodes.insert("socket:[" + inode + "]");
     }
   }
@@ -87,6 +90,12 @@ std::optional<int> client_connections(pid_t pid, int port) {
   }
   return n;
 }
+
+}  // namespace
+
+std::optional<int> client_connections(pid_t pid, int port) { return connections_on(pid, port, false); }
+
+std::optional<int> connections_to(pid_t pid, int port) { return connections_on(pid, port, true); }
 
 std::string nginx_script() {
   return env_string("CHAT_NGINX_SCRIPT", CHAT_TEST_BUILD_NGINX_SCRIPT);

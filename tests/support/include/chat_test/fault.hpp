@@ -21,6 +21,8 @@ std::optional<int> fd_count(pid_t pid);
 // Of those, TCP connections accepted on local `port` (/proc/net/tcp, IPv4): the clients. A
 // node's own fds are fd_count - client_connections, whatever the balancer sent it.
 std::optional<int> client_connections(pid_t pid, int port);
+// TCP connections of `pid` to remote `port` (IPv4), e.g. its database pool's.
+std::optional<int> connections_to(pid_t pid, int port);
 
 // CHAT_NGINX_SCRIPT: tests/fixtures/nginx.sh.
 std::string nginx_script();
