@@ -74,6 +74,19 @@ double metric(int admin_port, const std::string& series) {
   return *v;
 }
 
+// Polls a gauge that follows an event the server sees on its own schedule (a close) until it
+// reads `value` or `limit` has passed; returns the last reading.
+double metric_until(int admin_port, const std::string& series, double value, millis limit) {
+  const auto until = steady::now() + limit;
+  for (;;) {
+    const double v = metric(admin_port, series);
+    if (v == value || steady::now() >= until) {
+      return v;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
 // Polls /readyz (a state change that sends no event) until its status is `status`.
 http_response readyz_until(int admin_port, int status, millis limit) {
   const auto until = steady::now() + limit;
@@ -115,7 +128,7 @@ TEST_F(Admin, HealthAndMetricsMoveWithTheTraffic) {
   const auto a = register_account(port, "adm");
   const auto b = register_account(port, "adm");
   const auto c = register_account(port, "adm");  // offline until the end
-  EXPECT_EQ(metric(admin_port, "chat_connections"), 0);
+  EXPECT_EQ(metric_until(admin_port, "chat_connections", 0, 2s), 0) << "the registrations' connections";
   const auto series = [&] {
     std::map<std::string, double> v;
     for (const char* name :
@@ -157,6 +170,8 @@ TEST_F(Admin, HealthAndMetricsMoveWithTheTraffic) {
     client cc = connect_as(port, c, &r);
     EXPECT_EQ(r.offline.size(), 2u);
   }
+  // Frames count once their write has completed, which may be just after the client read them.
+  metric_until(admin_port, "chat_frames_out_total{msgid=\"5\"}", before.at("chat_frames_out_total{msgid=\"5\"}") + 3, 2s);
   const auto after = series();
   const auto moved = [&](const std::string& name) { return after.at(name) - before.at(name); };
   EXPECT_EQ(moved("chat_frames_in_total{msgid=\"1\"}"), 4);  // a, b, c's wrong and right password
@@ -175,12 +190,7 @@ TEST_F(Admin, HealthAndMetricsMoveWithTheTraffic) {
   cb.close();
   anon.close();
   ping_barrier(ca);
-  // The server notices the closes on its own schedule: poll the gauge.
-  const auto until = steady::now() + 2s;
-  while (metric(admin_port, "chat_connections") != 1 && steady::now() < until) {
-    std::this_thread::sleep_for(20ms);
-  }
-  EXPECT_EQ(metric(admin_port, "chat_connections"), 1);
+  EXPECT_EQ(metric_until(admin_port, "chat_connections", 1, 2s), 1);
   EXPECT_EQ(metric(admin_port, "chat_online_users"), 1);
   EXPECT_EQ(metric(admin_port, "chat_redis_reconnects_total"), 0);
   EXPECT_EQ(metric(admin_port, "chat_ready"), 1);
