@@ -164,6 +164,10 @@ class command_connection final : public redis_connection {
 
   clock::time_point on_timer(clock::time_point now) override {
     const auto timeout = config().command_timeout;
+    // Replies already here answer first: a command whose reply arrived is not timed out (a
+    // routed message would be stored as well as delivered). The reader runs before this wakes.
+    if (unread_bytes())
+      return now + std::chrono::milliseconds(5);
     // Callers whose time is up get errc::timeout; their entries stay, so that the replies
     // still to come are matched to the right requests.
     auto next = clock::time_point::max();

@@ -115,6 +115,11 @@ void redis_connection::reschedule() {
   watchdog_timer_.cancel();
 }
 
+bool redis_connection::unread_bytes() {
+  error_code ec;
+  return state_ == link::up && socket_.available(ec) > 0 && !ec;
+}
+
 awaitable<void> redis_connection::watchdog([[maybe_unused]] std::shared_ptr<redis_connection> self) {
   while (!stopped_) {
     watchdog_timer_.expires_at(on_timer(clock::now()));

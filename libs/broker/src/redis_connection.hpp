@@ -65,6 +65,10 @@ class redis_connection : public std::enable_shared_from_this<redis_connection> {
   // The watchdog asks on_timer() for its next wake-up now instead of at the time it had.
   void reschedule();
 
+  // While up: bytes have arrived that the reader has not taken yet. After the process was
+  // stopped (SIGSTOP) or starved, replies can be waiting there while deadlines have passed.
+  bool unread_bytes();
+
   // A connect attempt begins (state connecting).
   virtual void on_connecting() {}
   // TCP is up (state up); AUTH, if configured, is already at the front of out().
